@@ -1,0 +1,221 @@
+//! Parallel work with ordered, bounded consumption.
+//!
+//! `threads` rayon workers take run indices from a shared counter in
+//! increasing order; the calling thread consumes results strictly in index
+//! order (reordering through a small buffer). A worker must hold one of
+//! `window` permits before taking an index and the consumer returns it after
+//! consuming that index, so at most `window` results exist at once: memory is
+//! bounded whatever the number of runs, and a slow run only holds back the
+//! writer, not the workers' progress beyond the window.
+//!
+//! No deadlock: a permit is taken *before* an index, so the lowest index not
+//! yet consumed always belongs to a worker that is computing it.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
+
+/// A counting semaphore that can be shut down.
+struct Permits {
+    free: Mutex<usize>,
+    cv: Condvar,
+    closed: AtomicBool,
+}
+
+impl Permits {
+    fn new(n: usize) -> Self {
+        Permits { free: Mutex::new(n), cv: Condvar::new(), closed: AtomicBool::new(false) }
+    }
+
+    /// Waits for a permit; false when shut down.
+    fn acquire(&self) -> bool {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if self.closed.load(Ordering::Acquire) {
+                return false;
+            }
+            if *free > 0 {
+                *free -= 1;
+                return true;
+            }
+            free = self.cv.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn release(&self) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        *free += 1;
+        self.cv.notify_one();
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let _guard = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        self.cv.notify_all();
+    }
+}
+
+/// What stopped the work early.
+#[derive(Debug)]
+pub enum Stop<E> {
+    /// The consumer returned an error.
+    Consumer(E),
+    /// The work for this index panicked, with this message.
+    Panic(u64, String),
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-text payload".to_string()
+    }
+}
+
+/// Runs `work(i)` for i in 0..n on `pool`, and `consume(i, result)` on the
+/// calling thread in increasing i. Stops at the first consumer error or
+/// panic; results after it are dropped.
+pub fn ordered<T, W, C, E>(pool: &rayon::ThreadPool, n: u64, window: usize, work: W, mut consume: C) -> Result<(), Stop<E>>
+where
+    T: Send,
+    W: Fn(u64) -> T + Sync,
+    C: FnMut(u64, T) -> Result<(), E>,
+{
+    let threads = pool.current_num_threads().max(1);
+    let permits = Permits::new(window.max(threads));
+    let next = AtomicU64::new(0);
+    let (tx, rx) = mpsc::channel::<(u64, Result<T, String>)>();
+    std::thread::scope(|scope| {
+        let workers = scope.spawn(|| {
+            pool.scope(|s| {
+                for _ in 0..threads {
+                    let tx = tx.clone();
+                    let (permits, next, work) = (&permits, &next, &work);
+                    s.spawn(move |_| {
+                        while permits.acquire() {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= n {
+                                permits.release();
+                                break;
+                            }
+                            let r = catch_unwind(AssertUnwindSafe(|| work(i))).map_err(|p| panic_message(&*p));
+                            let failed = r.is_err();
+                            if tx.send((i, r)).is_err() || failed {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+            drop(tx);
+        });
+
+        let mut pending: BTreeMap<u64, Result<T, String>> = BTreeMap::new();
+        let mut expect = 0u64;
+        let mut stop: Option<Stop<E>> = None;
+        for (i, r) in rx.iter() {
+            if stop.is_some() {
+                continue; // drain until the workers have stopped
+            }
+            if let Err(msg) = r {
+                stop = Some(Stop::Panic(i, msg));
+                permits.close();
+                continue;
+            }
+            pending.insert(i, r);
+            while let Some(r) = pending.remove(&expect) {
+                let value = match r {
+                    Ok(v) => v,
+                    Err(_) => unreachable!("panics are handled on arrival"),
+                };
+                if let Err(e) = consume(expect, value) {
+                    stop = Some(Stop::Consumer(e));
+                    permits.close();
+                    break;
+                }
+                expect += 1;
+                permits.release();
+            }
+        }
+        let _ = workers.join();
+        match stop {
+            Some(s) => Err(s),
+            None => Ok(()),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(n: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()
+    }
+
+    #[test]
+    fn consumes_in_order_whatever_the_finishing_order() {
+        let p = pool(2);
+        let mut seen = Vec::new();
+        let r: Result<(), Stop<()>> = ordered(
+            &p,
+            200,
+            4,
+            |i| {
+                // Early indices are slow so later ones finish first.
+                if i % 7 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                i * 10
+            },
+            |i, v| {
+                seen.push((i, v));
+                Ok(())
+            },
+        );
+        assert!(r.is_ok());
+        assert_eq!(seen, (0..200).map(|i| (i, i * 10)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn results_in_flight_never_exceed_the_window() {
+        let p = pool(2);
+        let live = AtomicU64::new(0);
+        let peak = AtomicU64::new(0);
+        let r: Result<(), Stop<()>> = ordered(
+            &p,
+            500,
+            3,
+            |_| {
+                let now = live.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+            },
+            |_, _| {
+                live.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            },
+        );
+        assert!(r.is_ok());
+        assert!(peak.load(Ordering::SeqCst) <= 3);
+    }
+
+    #[test]
+    fn a_consumer_error_stops_the_work() {
+        let p = pool(2);
+        let r = ordered(&p, 10_000, 8, |i| i, |i, _| if i == 5 { Err("disk full") } else { Ok(()) });
+        assert!(matches!(r, Err(Stop::Consumer("disk full"))));
+    }
+
+    #[test]
+    fn a_panic_is_reported_with_its_index() {
+        let p = pool(2);
+        let r: Result<(), Stop<()>> = ordered(&p, 100, 8, |i| if i == 42 { panic!("boom") } else { i }, |_, _| Ok(()));
+        match r {
+            Err(Stop::Panic(42, msg)) => assert!(msg.contains("boom")),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! # ideaflow
+//!
+//! A fast, parallel, reproducible agent-based simulator of the innovation
+//! climate of organisations, with the reference models it builds on
+//! (Bass 1969 diffusion; March 1991 mutual learning).
+//!
+//! The library is organised as DESIGN.md describes:
+//! - [`scenario`]: scenario files, validation with file/line/column errors,
+//!   sweeps expanded into an [`scenario::Experiment`];
+//! - [`model`]: the models, pure functions of parameters and keyed random
+//!   streams ([`rng`]);
+//! - [`engine`]: runs in parallel, ordered bounded-memory output;
+//! - [`output`]: CSV files, summaries and the manifest.
+//!
+//! ```no_run
+//! use ideaflow::{engine, scenario};
+//! let exp = scenario::load("scenarios/bass-complete.toml".as_ref(), &Default::default())?;
+//! let opts = engine::RunOptions {
+//!     out_dir: "output/bass-complete".into(),
+//!     threads: 0,
+//!     force: true,
+//!     command_line: vec![],
+//!     progress: &engine::progress::Silent,
+//! };
+//! let report = engine::run(&exp, &opts)?;
+//! println!("{} runs", report.runs);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![warn(missing_docs)]
+#![deny(clippy::float_cmp)]
+
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod output;
+pub mod rng;
+pub mod scenario;
+
+pub use error::Error;
+
+/// Git commit of this build ("unknown" outside a git checkout).
+pub const GIT_COMMIT: &str = env!("IDEAFLOW_GIT_COMMIT");

@@ -1,0 +1,318 @@
+//! The Bass (1969) diffusion model as agents on a network (MODEL.md §1).
+//!
+//! Each step of length `dt` years, every non-adopter i adopts with
+//! probability `1 - exp(-(p + q * A_i / K_i) * dt)`, where A_i is the number
+//! of adopted neighbours and K_i the degree (Bass 1969, "A new product growth
+//! for model consumer durables", Management Science 15; the agent form on
+//! networks follows Fibich & Gibori 2010, "Aggregate diffusion dynamics in
+//! agent-based models with a spatial structure", Operations Research 58).
+//! Updates are synchronous: every decision in a step uses the state at its
+//! start. On the complete graph A_i / K_i = A / (N - 1) for a non-adopter,
+//! from one global count; the graph is never materialised.
+//!
+//! An agent with no ties (possible in an Erdős–Rényi graph) feels no social
+//! influence: its hazard is p alone.
+//!
+//! Random draws: one uniform per agent per step, from the stream keyed
+//! (run seed, ADOPT, step, block of `BLOCK` agents), drawn whether or not the
+//! agent has adopted, so that the draws of agent i at step t are the same in
+//! any variant of a scenario (common random numbers).
+
+use rand::RngExt;
+
+use crate::model::network::{self, Csr};
+use crate::model::{Agg, Fmt, Issue, MetricDef, Simulation};
+use crate::rng::{Purpose, SETUP, stream};
+use crate::scenario::params::ParamSet;
+use crate::scenario::schema::{Bound, Field};
+
+/// Agents per random-stream block (part of the output format: changing it
+/// changes every result).
+pub const BLOCK: usize = 1024;
+
+const NETWORK: Purpose = Purpose(0xB455_0001);
+const SEEDING: Purpose = Purpose(0xB455_0002);
+const ADOPT: Purpose = Purpose(0xB455_0003);
+
+/// The network names accepted by `bass.network`.
+pub const NETWORKS: &[&str] = &["complete", "ring", "small_world", "random"];
+
+/// The `[bass]` table of a scenario.
+pub const FIELDS: &[Field] = &[
+    Field::int("bass.agents", 1, 100_000_000, 1000, "Number of agents N"),
+    Field::float(
+        "bass.p",
+        Bound::Incl(0.0),
+        Bound::Open,
+        0.03,
+        "Coefficient of innovation (external influence), per year",
+    ),
+    Field::float(
+        "bass.q",
+        Bound::Incl(0.0),
+        Bound::Open,
+        0.38,
+        "Coefficient of imitation (social influence), per year",
+    ),
+    Field::float("bass.dt", Bound::Excl(0.0), Bound::Open, 0.1, "Length of a step, in years"),
+    Field::choice("bass.network", NETWORKS, "complete", "Who influences whom: complete, ring, small_world or random"),
+    Field::int(
+        "bass.degree",
+        1,
+        100_000_000,
+        10,
+        "Degree of ring and small_world (even), mean degree of random; must be less than agents",
+    ),
+    Field::float(
+        "bass.rewire",
+        Bound::Incl(0.0),
+        Bound::Incl(1.0),
+        0.1,
+        "small_world: probability that a lattice tie is rewired (Watts-Strogatz beta)",
+    ),
+    Field::int("bass.initial_adopters", 0, 100_000_000, 0, "Agents who have adopted at step 0, chosen at random"),
+];
+
+/// The metrics of the Bass model, in column order.
+pub const METRICS: &[MetricDef] = &[
+    MetricDef { name: "time", agg: Agg::Level, fmt: Fmt::Float, doc: "Model time in years: step * dt" },
+    MetricDef { name: "adopters", agg: Agg::Level, fmt: Fmt::Int, doc: "Agents who have adopted" },
+    MetricDef { name: "adoption_fraction", agg: Agg::Level, fmt: Fmt::Float, doc: "adopters / agents" },
+    MetricDef { name: "new_adopters", agg: Agg::Count, fmt: Fmt::Int, doc: "Agents adopting during the step(s)" },
+];
+
+/// The network of a Bass run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkKind {
+    /// Everyone influences everyone (one global count, never materialised).
+    Complete,
+    /// Ring lattice of the given degree.
+    Ring,
+    /// Watts–Strogatz small world.
+    SmallWorld,
+    /// Erdős–Rényi random graph of the given mean degree.
+    Random,
+}
+
+impl NetworkKind {
+    fn from_name(s: &str) -> NetworkKind {
+        match s {
+            "ring" => NetworkKind::Ring,
+            "small_world" => NetworkKind::SmallWorld,
+            "random" => NetworkKind::Random,
+            _ => NetworkKind::Complete,
+        }
+    }
+}
+
+/// Validated parameters of a Bass run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BassParams {
+    /// Number of agents.
+    pub agents: usize,
+    /// Coefficient of innovation per year.
+    pub p: f64,
+    /// Coefficient of imitation per year.
+    pub q: f64,
+    /// Step length in years.
+    pub dt: f64,
+    /// Network kind.
+    pub network: NetworkKind,
+    /// Degree (ring, small world) or mean degree (random).
+    pub degree: usize,
+    /// Rewiring probability (small world).
+    pub rewire: f64,
+    /// Adopters at step 0.
+    pub initial_adopters: usize,
+}
+
+impl BassParams {
+    /// Reads validated parameters.
+    pub fn from_params(ps: &ParamSet) -> BassParams {
+        BassParams {
+            agents: ps.u64("bass.agents") as usize,
+            p: ps.f64("bass.p"),
+            q: ps.f64("bass.q"),
+            dt: ps.f64("bass.dt"),
+            network: NetworkKind::from_name(ps.str("bass.network")),
+            degree: ps.u64("bass.degree") as usize,
+            rewire: ps.f64("bass.rewire"),
+            initial_adopters: ps.u64("bass.initial_adopters") as usize,
+        }
+    }
+
+    /// Checks that need more than one field.
+    pub fn check(ps: &ParamSet) -> Vec<Issue> {
+        let b = BassParams::from_params(ps);
+        let net = ps.str("bass.network");
+        let mut issues = Vec::new();
+        if b.network != NetworkKind::Complete && b.degree >= b.agents {
+            issues.push(Issue {
+                fields: vec!["bass.degree", "bass.agents", "bass.network"],
+                message: format!(
+                    "expected a degree less than agents ({}) for network \"{net}\", found degree = {}",
+                    b.agents, b.degree
+                ),
+            });
+        }
+        if matches!(b.network, NetworkKind::Ring | NetworkKind::SmallWorld) && b.degree % 2 == 1 {
+            issues.push(Issue {
+                fields: vec!["bass.degree", "bass.network"],
+                message: format!(
+                    "expected an even degree for network \"{net}\" (degree / 2 ties on each side), found degree = {}",
+                    b.degree
+                ),
+            });
+        }
+        if b.initial_adopters > b.agents {
+            issues.push(Issue {
+                fields: vec!["bass.initial_adopters", "bass.agents"],
+                message: format!(
+                    "expected at most agents ({}) initial adopters, found initial_adopters = {}",
+                    b.agents, b.initial_adopters
+                ),
+            });
+        }
+        issues
+    }
+}
+
+/// One run of the Bass model.
+#[derive(Debug)]
+pub struct Bass {
+    seed: u64,
+    p: f64,
+    q: f64,
+    dt: f64,
+    n: usize,
+    graph: Option<Csr>,
+    adopted: Vec<bool>,
+    /// Adopted neighbours of each agent (CSR networks only).
+    adopted_neighbours: Vec<u32>,
+    adopters: usize,
+    new_last_step: usize,
+    step: u64,
+    /// Adopters of the current step, applied together at its end.
+    fresh: Vec<u32>,
+    /// Adoption probability from external influence alone.
+    p_external: f64,
+}
+
+/// `1 - exp(-hazard * dt)`, computed without cancellation.
+#[inline]
+fn adopt_probability(hazard: f64, dt: f64) -> f64 {
+    -(-hazard * dt).exp_m1()
+}
+
+impl Bass {
+    /// Builds the network and the initial adopters of a run.
+    pub fn new(params: &BassParams, run_seed: u64) -> Bass {
+        let n = params.agents;
+        let mut rng = stream(run_seed, NETWORK, SETUP, 0);
+        let graph = match params.network {
+            NetworkKind::Complete => None,
+            NetworkKind::Ring => Some(network::ring(n, params.degree)),
+            NetworkKind::SmallWorld => Some(network::small_world(n, params.degree, params.rewire, &mut rng)),
+            NetworkKind::Random => Some(network::erdos_renyi(n, params.degree as f64, &mut rng)),
+        };
+        let mut bass = Bass {
+            seed: run_seed,
+            p: params.p,
+            q: params.q,
+            dt: params.dt,
+            n,
+            adopted_neighbours: if graph.is_some() { vec![0; n] } else { Vec::new() },
+            graph,
+            adopted: vec![false; n],
+            adopters: 0,
+            new_last_step: 0,
+            step: 0,
+            fresh: Vec::with_capacity(n),
+            p_external: adopt_probability(params.p, params.dt),
+        };
+        let mut rng = stream(run_seed, SEEDING, SETUP, 0);
+        for i in rand::seq::index::sample(&mut rng, n, params.initial_adopters) {
+            bass.fresh.push(i as u32);
+        }
+        bass.apply_fresh();
+        bass
+    }
+
+    /// Number of agents who have adopted.
+    pub fn adopters(&self) -> usize {
+        self.adopters
+    }
+
+    /// The network (None for the complete graph).
+    pub fn graph(&self) -> Option<&Csr> {
+        self.graph.as_ref()
+    }
+
+    /// Marks this step's new adopters and updates neighbour counts.
+    fn apply_fresh(&mut self) {
+        for &i in &self.fresh {
+            self.adopted[i as usize] = true;
+            if let Some(g) = &self.graph {
+                for &j in g.neighbours(i as usize) {
+                    self.adopted_neighbours[j as usize] += 1;
+                }
+            }
+        }
+        self.adopters += self.fresh.len();
+        self.new_last_step = self.fresh.len();
+        self.fresh.clear();
+    }
+}
+
+impl Simulation for Bass {
+    fn observe(&self, out: &mut [f64]) {
+        out[0] = self.step as f64 * self.dt;
+        out[1] = self.adopters as f64;
+        out[2] = self.adopters as f64 / self.n as f64;
+        out[3] = if self.step == 0 { 0.0 } else { self.new_last_step as f64 };
+    }
+
+    fn step(&mut self, step: u64) {
+        self.step = step;
+        let n = self.n;
+        match &self.graph {
+            None => {
+                let share = if n > 1 { self.adopters as f64 / (n - 1) as f64 } else { 0.0 };
+                let prob = adopt_probability(self.p + self.q * share, self.dt);
+                for (block, start) in (0..n).step_by(BLOCK).enumerate() {
+                    let mut rng = stream(self.seed, ADOPT, step, block as u64);
+                    let end = (start + BLOCK).min(n);
+                    for i in start..end {
+                        let u: f64 = rng.random();
+                        if !self.adopted[i] && u < prob {
+                            self.fresh.push(i as u32);
+                        }
+                    }
+                }
+            }
+            Some(g) => {
+                for (block, start) in (0..n).step_by(BLOCK).enumerate() {
+                    let mut rng = stream(self.seed, ADOPT, step, block as u64);
+                    let end = (start + BLOCK).min(n);
+                    for i in start..end {
+                        let u: f64 = rng.random();
+                        if self.adopted[i] {
+                            continue;
+                        }
+                        let a = self.adopted_neighbours[i];
+                        let prob = if a == 0 {
+                            self.p_external
+                        } else {
+                            let share = f64::from(a) / g.degree(i) as f64;
+                            adopt_probability(self.p + self.q * share, self.dt)
+                        };
+                        if u < prob {
+                            self.fresh.push(i as u32);
+                        }
+                    }
+                }
+            }
+        }
+        self.apply_fresh();
+    }
+}

@@ -1,0 +1,144 @@
+//! The agent models. Each model is a pure function of (parameters, random
+//! streams keyed as `crate::rng` explains): no files, threads or printing.
+//!
+//! A model provides its scenario fields (with defaults and ranges), its
+//! metrics, the cross-field checks its parameters need, and a
+//! [`Simulation`] that the engine steps and observes.
+
+pub mod bass;
+pub mod network;
+
+use crate::scenario::params::ParamSet;
+use crate::scenario::schema::Field;
+
+/// How a metric aggregates over the steps between two output rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agg {
+    /// Events during a step; a row holds the sum since the previous row, and
+    /// runs.csv also gets `<metric>_total` over the whole run.
+    Count,
+    /// A state; a row holds the value at its step.
+    Level,
+}
+
+/// How a metric's value is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fmt {
+    /// An integer.
+    Int,
+    /// A real number (shortest round-trip form; empty when undefined).
+    Float,
+    /// 0 or 1.
+    Bool,
+}
+
+/// One metric of a model: a column of the output.
+#[derive(Clone, Copy, Debug)]
+pub struct MetricDef {
+    /// Column name (snake_case, stable).
+    pub name: &'static str,
+    /// Count or level.
+    pub agg: Agg,
+    /// How values are written.
+    pub fmt: Fmt,
+    /// What it measures.
+    pub doc: &'static str,
+}
+
+/// A problem with a combination of parameters (e.g. degree >= agents),
+/// found after every field was checked on its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Issue {
+    /// The fields involved; the first one that the file sets is where the
+    /// error points.
+    pub fields: Vec<&'static str>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// One run of a model: stepped and observed by the engine.
+pub trait Simulation: Send {
+    /// Writes every metric (in the model's metric order) for the current
+    /// state. Count metrics hold the events of the last step (0 before the
+    /// first step).
+    fn observe(&self, out: &mut [f64]);
+
+    /// Advances from step `step - 1` to step `step` (steps count from 1).
+    fn step(&mut self, step: u64);
+
+    /// Whether the run has reached a state it can never leave (e.g. March's
+    /// equilibrium). The engine then stops stepping and carries the last
+    /// state forward; counts are zero from then on.
+    fn finished(&self) -> bool {
+        false
+    }
+}
+
+/// The models ideaflow can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ModelKind {
+    /// The innovation-climate model of an organisation (MODEL.md §3).
+    Climate,
+    /// March (1991) mutual learning (MODEL.md §2).
+    March,
+    /// Bass (1969) diffusion on a network (MODEL.md §1).
+    Bass,
+}
+
+impl ModelKind {
+    /// Every model.
+    pub const ALL: [ModelKind; 3] = [ModelKind::Climate, ModelKind::March, ModelKind::Bass];
+
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Climate => "climate",
+            ModelKind::March => "march",
+            ModelKind::Bass => "bass",
+        }
+    }
+
+    /// The model named `name` in a scenario file.
+    pub fn from_name(name: &str) -> Option<ModelKind> {
+        ModelKind::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Whether this build of ideaflow can run the model.
+    pub fn implemented(self) -> bool {
+        matches!(self, ModelKind::Bass)
+    }
+
+    /// The model's own scenario fields (its table).
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            ModelKind::Bass => bass::FIELDS,
+            ModelKind::Climate | ModelKind::March => &[],
+        }
+    }
+
+    /// The model's metrics, in column order.
+    pub fn metrics(self) -> &'static [MetricDef] {
+        match self {
+            ModelKind::Bass => bass::METRICS,
+            ModelKind::Climate | ModelKind::March => &[],
+        }
+    }
+
+    /// Checks combinations of parameters that single-field ranges cannot.
+    pub fn check(self, params: &ParamSet) -> Vec<Issue> {
+        match self {
+            ModelKind::Bass => bass::BassParams::check(params),
+            ModelKind::Climate | ModelKind::March => Vec::new(),
+        }
+    }
+
+    /// Builds one run from validated parameters and the run's seed.
+    pub fn build(self, params: &ParamSet, run_seed: u64) -> Box<dyn Simulation> {
+        match self {
+            ModelKind::Bass => Box::new(bass::Bass::new(&bass::BassParams::from_params(params), run_seed)),
+            ModelKind::Climate | ModelKind::March => {
+                unreachable!("scenario validation rejects models that are not implemented")
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Social networks in compressed sparse row (CSR) form, and the generators
+//! the models use: ring lattice, Watts–Strogatz small world and
+//! Erdős–Rényi random graphs.
+//!
+//! CSR keeps each agent's neighbours contiguous (`offsets[i]..offsets[i+1]`
+//! into `targets`), so a pass over neighbours is a linear scan of memory and
+//! a network of N agents with mean degree k costs 8(N+1) + 4kN bytes.
+//! The complete graph is never built: models use one global count instead.
+
+use rand::RngExt;
+use rustc_hash::FxHashSet;
+
+use crate::rng::Stream;
+
+/// An undirected graph in compressed sparse row form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Csr {
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+}
+
+impl Csr {
+    /// Builds a graph of `n` nodes from undirected edges (each stored in
+    /// both directions). Neighbour lists keep the order of `edges`.
+    pub fn from_edges(n: usize, edges: &[(u32, u32)]) -> Csr {
+        let mut offsets = vec![0usize; n + 1];
+        for &(a, b) in edges {
+            offsets[a as usize + 1] += 1;
+            offsets[b as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut targets = vec![0u32; offsets[n]];
+        for &(a, b) in edges {
+            targets[fill[a as usize]] = b;
+            fill[a as usize] += 1;
+            targets[fill[b as usize]] = a;
+            fill[b as usize] += 1;
+        }
+        Csr { offsets, targets }
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Whether the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of undirected edges.
+    pub fn edge_count(&self) -> usize {
+        self.targets.len() / 2
+    }
+
+    /// Degree of node `i`.
+    #[inline]
+    pub fn degree(&self, i: usize) -> usize {
+        self.offsets[i + 1] - self.offsets[i]
+    }
+
+    /// Neighbours of node `i`.
+    #[inline]
+    pub fn neighbours(&self, i: usize) -> &[u32] {
+        &self.targets[self.offsets[i]..self.offsets[i + 1]]
+    }
+
+    /// Largest degree.
+    pub fn max_degree(&self) -> usize {
+        (0..self.len()).map(|i| self.degree(i)).max().unwrap_or(0)
+    }
+
+    /// Bytes held by the structure.
+    pub fn bytes(&self) -> usize {
+        self.offsets.len() * std::mem::size_of::<usize>() + self.targets.len() * std::mem::size_of::<u32>()
+    }
+}
+
+/// The edges of a ring lattice: every node tied to the `k / 2` nearest
+/// nodes on each side (`k` even, `k < n`).
+fn ring_edges(n: usize, k: usize) -> Vec<(u32, u32)> {
+    let half = k / 2;
+    let mut edges = Vec::with_capacity(n * half);
+    for j in 1..=half {
+        for u in 0..n {
+            edges.push((u as u32, ((u + j) % n) as u32));
+        }
+    }
+    edges
+}
+
+/// Ring lattice of `n` nodes with degree `k` (even, less than `n`).
+pub fn ring(n: usize, k: usize) -> Csr {
+    Csr::from_edges(n, &ring_edges(n, k))
+}
+
+fn edge_key(a: u32, b: u32) -> u64 {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    (u64::from(lo) << 32) | u64::from(hi)
+}
+
+/// Watts–Strogatz small world (Watts & Strogatz 1998, "Collective dynamics
+/// of 'small-world' networks", Nature 393): a ring lattice of degree `k`
+/// whose edges (u, u + j) are visited for j = 1..k/2 and, with probability
+/// `beta`, have their far end moved to a uniformly chosen node that is
+/// neither u nor already tied to u. Degree is kept on average; no self
+/// loops or multiple edges.
+pub fn small_world(n: usize, k: usize, beta: f64, rng: &mut Stream) -> Csr {
+    let mut edges = ring_edges(n, k);
+    if beta > 0.0 {
+        let mut present: FxHashSet<u64> = edges.iter().map(|&(a, b)| edge_key(a, b)).collect();
+        let mut degree = vec![k as u32; n];
+        for e in 0..edges.len() {
+            let (u, v) = edges[e];
+            if rng.random::<f64>() >= beta {
+                continue;
+            }
+            if degree[u as usize] as usize >= n - 1 {
+                continue; // u is tied to everyone: nothing to rewire to
+            }
+            let w = loop {
+                let w = rng.random_range(0..n as u32);
+                if w != u && !present.contains(&edge_key(u, w)) {
+                    break w;
+                }
+            };
+            present.remove(&edge_key(u, v));
+            present.insert(edge_key(u, w));
+            degree[v as usize] -= 1;
+            degree[w as usize] += 1;
+            edges[e] = (u, w);
+        }
+    }
+    Csr::from_edges(n, &edges)
+}
+
+/// Erdős–Rényi G(n, p) with p = `mean_degree / (n - 1)`, generated in
+/// O(n + m) by geometric skipping over the pairs (Batagelj & Brandes 2005,
+/// "Efficient generation of large random networks", Phys. Rev. E 71).
+pub fn erdos_renyi(n: usize, mean_degree: f64, rng: &mut Stream) -> Csr {
+    let mut edges = Vec::new();
+    if n >= 2 {
+        let p = mean_degree / (n - 1) as f64;
+        if p >= 1.0 {
+            for v in 1..n {
+                for w in 0..v {
+                    edges.push((v as u32, w as u32));
+                }
+            }
+        } else if p > 0.0 {
+            edges.reserve((p * (n as f64) * (n as f64 - 1.0) / 2.0 * 1.05) as usize);
+            let log_q = (-p).ln_1p();
+            let (mut v, mut w): (usize, i64) = (1, -1);
+            while v < n {
+                let r: f64 = rng.random();
+                w += 1 + ((-r).ln_1p() / log_q).floor() as i64;
+                while w >= v as i64 && v < n {
+                    w -= v as i64;
+                    v += 1;
+                }
+                if v < n {
+                    edges.push((v as u32, w as u32));
+                }
+            }
+        }
+    }
+    Csr::from_edges(n, &edges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, stream};
+
+    fn is_simple(g: &Csr) -> bool {
+        (0..g.len()).all(|i| {
+            let mut nb: Vec<u32> = g.neighbours(i).to_vec();
+            let before = nb.len();
+            nb.sort_unstable();
+            nb.dedup();
+            nb.len() == before && !nb.contains(&(i as u32))
+        })
+    }
+
+    fn is_symmetric(g: &Csr) -> bool {
+        (0..g.len()).all(|i| g.neighbours(i).iter().all(|&j| g.neighbours(j as usize).contains(&(i as u32))))
+    }
+
+    #[test]
+    fn ring_has_degree_k_everywhere() {
+        let g = ring(11, 4);
+        assert!((0..11).all(|i| g.degree(i) == 4));
+        assert_eq!(g.edge_count(), 22);
+        let mut nb = g.neighbours(0).to_vec();
+        nb.sort_unstable();
+        assert_eq!(nb, vec![1, 2, 9, 10]);
+        assert!(is_simple(&g) && is_symmetric(&g));
+    }
+
+    #[test]
+    fn small_world_keeps_edge_count_and_stays_simple() {
+        let mut r = stream(5, Purpose(1), 0, 0);
+        let g = small_world(1000, 10, 0.3, &mut r);
+        assert_eq!(g.edge_count(), 5000);
+        assert!(is_simple(&g) && is_symmetric(&g));
+        // Every node keeps at least its k/2 "own" edges' near ends.
+        assert!((0..1000).all(|i| g.degree(i) >= 5));
+        // Rewiring 30 % of edges moves some of them off the lattice.
+        let off = (0..1000)
+            .flat_map(|i| g.neighbours(i).iter().map(move |&j| (i, j as usize)))
+            .filter(|&(i, j)| {
+                let d = i.abs_diff(j);
+                d.min(1000 - d) > 5
+            })
+            .count()
+            / 2;
+        // Expected 0.3 * 5000 = 1500 (a few rewired ends land back within 5).
+        assert!((1300..1700).contains(&off), "{off} rewired edges");
+    }
+
+    #[test]
+    fn small_world_with_full_rewiring_on_a_tiny_graph_terminates() {
+        let mut r = stream(5, Purpose(1), 0, 0);
+        let g = small_world(5, 4, 1.0, &mut r);
+        assert!(is_simple(&g) && is_symmetric(&g));
+    }
+
+    #[test]
+    fn erdos_renyi_has_the_mean_degree() {
+        let mut r = stream(9, Purpose(1), 0, 0);
+        let n = 20_000;
+        let g = erdos_renyi(n, 10.0, &mut r);
+        let mean = 2.0 * g.edge_count() as f64 / n as f64;
+        // Edge count is binomial: sd of the mean degree is about
+        // sqrt(2 * 10 / n) = 0.032.
+        assert!((mean - 10.0).abs() < 0.16, "mean degree {mean}");
+        assert!(is_simple(&g) && is_symmetric(&g));
+    }
+
+    #[test]
+    fn erdos_renyi_complete_when_p_is_one() {
+        let mut r = stream(9, Purpose(1), 0, 0);
+        let g = erdos_renyi(6, 5.0, &mut r);
+        assert_eq!(g.edge_count(), 15);
+    }
+}

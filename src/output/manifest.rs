@@ -1,0 +1,115 @@
+//! `manifest.json`: what was run, by which program, how, and when — enough
+//! to reproduce every number in the CSV files.
+
+use serde::Serialize;
+
+/// Most points whose resolved parameters are listed one by one; larger
+/// sweeps are described by the base parameters and the sweep axes (which
+/// determine every point).
+pub const MAX_LISTED_POINTS: u64 = 100_000;
+
+/// The program that wrote the outputs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Program {
+    /// Always "ideaflow".
+    pub name: &'static str,
+    /// Crate version.
+    pub version: &'static str,
+    /// Git commit of the build ("unknown" outside a git checkout).
+    pub git_commit: &'static str,
+}
+
+impl Program {
+    /// This build.
+    pub fn current() -> Program {
+        Program { name: "ideaflow", version: env!("CARGO_PKG_VERSION"), git_commit: crate::GIT_COMMIT }
+    }
+}
+
+/// The scenario as read.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioInfo {
+    /// Path given on the command line.
+    pub path: String,
+    /// Scenario name.
+    pub name: String,
+    /// Model.
+    pub model: &'static str,
+    /// The file's text, verbatim.
+    pub text: String,
+}
+
+/// One swept parameter.
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepAxis {
+    /// Dotted path.
+    pub path: &'static str,
+    /// Values in order.
+    pub values: Vec<serde_json::Value>,
+}
+
+/// One sweep point's parameters.
+#[derive(Clone, Debug, Serialize)]
+pub struct PointParams {
+    /// Point index.
+    pub point_id: u64,
+    /// Every parameter of the model at this point.
+    pub parameters: serde_json::Value,
+}
+
+/// Data rows written per file.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Rows {
+    /// timeseries.csv (absent when switched off).
+    pub timeseries: Option<u64>,
+    /// runs.csv.
+    pub runs: u64,
+    /// summary.csv.
+    pub summary: u64,
+}
+
+/// The manifest.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    /// Program and build.
+    pub program: Program,
+    /// The command line, as given.
+    pub command_line: Vec<String>,
+    /// The scenario.
+    pub scenario: ScenarioInfo,
+    /// Base seed.
+    pub seed: u64,
+    /// Replicates per point.
+    pub replicates: u64,
+    /// Sweep points.
+    pub points: u64,
+    /// Runs.
+    pub runs: u64,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Start time (RFC 3339, UTC).
+    pub started: String,
+    /// End time (RFC 3339, UTC).
+    pub finished: String,
+    /// Wall-clock duration in seconds.
+    pub elapsed_seconds: f64,
+    /// Whether every run finished and was written.
+    pub complete: bool,
+    /// Output row interval.
+    pub every: u64,
+    /// Metrics written.
+    pub metrics: Vec<&'static str>,
+    /// Rows written.
+    pub rows: Rows,
+    /// Parameters shared by all points (file values and defaults).
+    pub base_parameters: serde_json::Value,
+    /// Swept parameters and their values.
+    pub sweep: Vec<SweepAxis>,
+    /// Every point's resolved parameters (omitted above MAX_LISTED_POINTS).
+    pub point_parameters: Option<Vec<PointParams>>,
+}
+
+/// Formats a time as RFC 3339 in UTC, to the second.
+pub fn timestamp(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}

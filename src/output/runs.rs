@@ -1,0 +1,73 @@
+//! `runs.csv`: one row per run: run_id, point_id, replicate, seed, the swept
+//! parameters, then every metric at the last step under its own name, and
+//! for count metrics `<metric>_total` over the whole run, right after it.
+
+use std::fs::File;
+use std::io::BufWriter;
+
+use crate::model::Agg;
+use crate::output::format::NumFmt;
+use crate::output::{Layout, RunRecord, Sink, write_header};
+
+/// The header of runs.csv.
+pub fn header(layout: &Layout) -> Vec<String> {
+    let mut cols: Vec<String> = ["run_id", "point_id", "replicate", "seed"].iter().map(|s| s.to_string()).collect();
+    cols.extend(layout.swept.iter().map(|s| s.to_string()));
+    for m in &layout.metrics {
+        cols.push(m.name.to_string());
+        if m.agg == Agg::Count {
+            cols.push(format!("{}_total", m.name));
+        }
+    }
+    cols
+}
+
+/// Writes runs.csv.
+pub struct RunsCsv {
+    out: csv::Writer<BufWriter<File>>,
+    layout: Layout,
+    rows: u64,
+    fmt: NumFmt,
+}
+
+impl RunsCsv {
+    /// Starts the file with its header.
+    pub fn new(mut out: BufWriter<File>, layout: &Layout) -> std::io::Result<Self> {
+        write_header(&mut out, &header(layout))?;
+        let out = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+        Ok(RunsCsv { out, layout: layout.clone(), rows: 0, fmt: NumFmt::new() })
+    }
+}
+
+impl Sink for RunsCsv {
+    fn write_run(&mut self, rec: &RunRecord) -> std::io::Result<()> {
+        let w = &mut self.out;
+        let f = &mut self.fmt;
+        let e = std::io::Error::other;
+        w.write_field(f.uint(rec.run_id)).map_err(e)?;
+        w.write_field(f.uint(rec.point)).map_err(e)?;
+        w.write_field(f.uint(rec.replicate)).map_err(e)?;
+        w.write_field(f.uint(rec.seed)).map_err(e)?;
+        for s in &rec.swept {
+            w.write_field(s).map_err(e)?;
+        }
+        for (k, m) in self.layout.metrics.iter().enumerate() {
+            w.write_field(f.metric(rec.last[k], m.fmt)).map_err(e)?;
+            if m.agg == Agg::Count {
+                w.write_field(f.metric(rec.totals[k], m.fmt)).map_err(e)?;
+            }
+        }
+        w.write_record(None::<&[u8]>).map_err(e)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<u64> {
+        self.out.flush()?;
+        Ok(self.rows)
+    }
+
+    fn file_name(&self) -> &'static str {
+        "runs.csv"
+    }
+}

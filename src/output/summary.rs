@@ -1,0 +1,103 @@
+//! `summary.csv`, long form: one row per (sweep point, output step, metric):
+//! point_id, the swept parameters, step, metric, n, mean, sd, ci95_low,
+//! ci95_high, across the point's replicates.
+//!
+//! Runs arrive in (point, replicate) order, so only the current point's
+//! accumulators are held: memory does not grow with the number of runs.
+
+use std::fs::File;
+use std::io::BufWriter;
+
+use crate::output::format::NumFmt;
+use crate::output::stats::{TQuantiles, Welford};
+use crate::output::{Layout, RunRecord, Sink, write_header};
+
+/// The header of summary.csv.
+pub fn header(layout: &Layout) -> Vec<String> {
+    let mut cols = vec!["point_id".to_string()];
+    cols.extend(layout.swept.iter().map(|s| s.to_string()));
+    cols.extend(["step", "metric", "n", "mean", "sd", "ci95_low", "ci95_high"].iter().map(|s| s.to_string()));
+    cols
+}
+
+/// Writes summary.csv.
+pub struct SummaryCsv {
+    out: csv::Writer<BufWriter<File>>,
+    layout: Layout,
+    current: Option<Point>,
+    rows: u64,
+    t: TQuantiles,
+    fmt: NumFmt,
+}
+
+struct Point {
+    id: u64,
+    swept: Vec<String>,
+    steps: Vec<u64>,
+    acc: Vec<Welford>,
+}
+
+impl SummaryCsv {
+    /// Starts the file with its header.
+    pub fn new(mut out: BufWriter<File>, layout: &Layout) -> std::io::Result<Self> {
+        write_header(&mut out, &header(layout))?;
+        let out = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+        Ok(SummaryCsv { out, layout: layout.clone(), current: None, rows: 0, t: TQuantiles::new(), fmt: NumFmt::new() })
+    }
+
+    fn flush_point(&mut self) -> std::io::Result<()> {
+        let Some(p) = self.current.take() else { return Ok(()) };
+        let m = self.layout.metrics.len();
+        let e = std::io::Error::other;
+        let mut ids = NumFmt::new();
+        for (r, &step) in p.steps.iter().enumerate() {
+            for (k, def) in self.layout.metrics.iter().enumerate() {
+                let w = &p.acc[r * m + k];
+                let (lo, hi) = self.t.ci95(w);
+                let out = &mut self.out;
+                out.write_field(ids.uint(p.id)).map_err(e)?;
+                for s in &p.swept {
+                    out.write_field(s).map_err(e)?;
+                }
+                out.write_field(ids.uint(step)).map_err(e)?;
+                out.write_field(def.name).map_err(e)?;
+                out.write_field(ids.uint(w.n())).map_err(e)?;
+                out.write_field(self.fmt.float(w.mean())).map_err(e)?;
+                out.write_field(self.fmt.float(w.sd())).map_err(e)?;
+                out.write_field(self.fmt.float(lo)).map_err(e)?;
+                out.write_field(self.fmt.float(hi)).map_err(e)?;
+                out.write_record(None::<&[u8]>).map_err(e)?;
+                self.rows += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Sink for SummaryCsv {
+    fn write_run(&mut self, rec: &RunRecord) -> std::io::Result<()> {
+        if self.current.as_ref().is_some_and(|p| p.id != rec.point) {
+            self.flush_point()?;
+        }
+        let p = self.current.get_or_insert_with(|| Point {
+            id: rec.point,
+            swept: rec.swept.clone(),
+            steps: rec.steps.clone(),
+            acc: vec![Welford::default(); rec.rows.len()],
+        });
+        for (a, &x) in p.acc.iter_mut().zip(&rec.rows) {
+            a.push(x);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<u64> {
+        self.flush_point()?;
+        self.out.flush()?;
+        Ok(self.rows)
+    }
+
+    fn file_name(&self) -> &'static str {
+        "summary.csv"
+    }
+}

@@ -1,0 +1,690 @@
+//! Scenario files: reading, validating and expanding them into an
+//! [`Experiment`] (every sweep point's parameters, seeds and output options).
+//!
+//! Validation walks the spanned TOML table against the schema first and
+//! collects every problem (unknown keys, wrong types, values out of range,
+//! bad sweeps, inconsistent combinations) before anything is deserialised,
+//! so a user fixes a file in one pass (STYLE.md 4).
+
+pub mod diagnostic;
+pub mod params;
+pub mod schema;
+pub mod show;
+pub mod sweep;
+pub mod value;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::model::{Issue, MetricDef, ModelKind};
+use diagnostic::{Collector, Diagnostics};
+use params::ParamSet;
+use schema::{Field, Kind};
+use sweep::{Axis, RangeSpec};
+use value::Value;
+
+/// Values from the command line that replace the file's.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Replaces `seed`.
+    pub seed: Option<u64>,
+    /// Replaces `replicates`.
+    pub replicates: Option<u64>,
+    /// Replaces `steps`.
+    pub steps: Option<u64>,
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read scenario file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file was read but has problems.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// A validated scenario, expanded into sweep points: what runs.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// The scenario file.
+    pub path: PathBuf,
+    /// The file's text, as read.
+    pub text: String,
+    /// Scenario name (default: the file stem).
+    pub name: String,
+    /// The model that runs.
+    pub model: ModelKind,
+    /// Replicates per sweep point.
+    pub replicates: u64,
+    /// Base seed.
+    pub seed: u64,
+    /// Output row interval.
+    pub every: u64,
+    /// Whether timeseries.csv is written.
+    pub timeseries: bool,
+    /// Indices (into the model's metrics) of the metrics written.
+    pub metrics: Vec<usize>,
+    /// Every parameter of the model at its file or default value.
+    pub base: ParamSet,
+    /// Swept parameters, first varying slowest.
+    pub axes: Vec<Axis>,
+    /// Paths of the fields the file sets explicitly.
+    pub set_in_file: Vec<&'static str>,
+}
+
+impl Experiment {
+    /// Number of sweep points.
+    pub fn points(&self) -> u64 {
+        sweep::point_count(&self.axes).unwrap_or(u64::MAX)
+    }
+
+    /// Number of runs (points x replicates).
+    pub fn runs(&self) -> u64 {
+        self.points().saturating_mul(self.replicates)
+    }
+
+    /// The parameters of sweep point `point`.
+    pub fn point(&self, point: u64) -> ParamSet {
+        sweep::point_params(&self.base, &self.axes, point)
+    }
+
+    /// The swept values of sweep point `point`, in axis order.
+    pub fn point_values(&self, point: u64) -> Vec<&Value> {
+        sweep::point_indices(&self.axes, point).into_iter().zip(&self.axes).map(|(i, a)| &a.values[i]).collect()
+    }
+
+    /// The metric definitions written, in column order.
+    pub fn metric_defs(&self) -> Vec<&'static MetricDef> {
+        let all = self.model.metrics();
+        self.metrics.iter().map(|&i| &all[i]).collect()
+    }
+
+    /// Steps simulated at a sweep point.
+    pub fn steps_at(&self, params: &ParamSet) -> u64 {
+        params.u64("steps")
+    }
+
+    /// Output rows per run for a run of `steps` steps.
+    pub fn rows_per_run(&self, steps: u64) -> u64 {
+        output_steps(steps, self.every).count() as u64
+    }
+
+    /// Total timeseries rows over all runs (0 when timeseries are off).
+    pub fn timeseries_rows(&self) -> u64 {
+        if !self.timeseries {
+            return 0;
+        }
+        self.rows_by_point().saturating_mul(self.replicates)
+    }
+
+    /// Total summary rows (one per point, output step and metric).
+    pub fn summary_rows(&self) -> u64 {
+        self.rows_by_point().saturating_mul(self.metrics.len() as u64)
+    }
+
+    /// Sum over points of rows per run.
+    fn rows_by_point(&self) -> u64 {
+        match self.axes.iter().position(|a| a.path() == "steps") {
+            None => self.rows_per_run(self.base.u64("steps")).saturating_mul(self.points()),
+            Some(_) => (0..self.points()).map(|p| self.rows_per_run(self.point(p).u64("steps"))).sum(),
+        }
+    }
+}
+
+/// The steps for which rows are written: 0, k, 2k, ... and the last.
+pub fn output_steps(steps: u64, every: u64) -> impl Iterator<Item = u64> {
+    let every = every.max(1);
+    let regular = (0..=steps / every).map(move |i| i * every);
+    let last = if steps % every != 0 { Some(steps) } else { None };
+    regular.chain(last)
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Experiment, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+    parse(path, &text, overrides).map_err(LoadError::Invalid)
+}
+
+/// Validates scenario text; `path` names the file in messages and gives
+/// the default name.
+pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experiment, Diagnostics> {
+    let mut c = Collector::new(path, text);
+    let (doc, parse_errors) = DeTable::parse_recoverable(text);
+    for e in &parse_errors {
+        c.push(e.span(), None, format!("malformed TOML: {}", e.message()), None);
+    }
+    if !parse_errors.is_empty() {
+        return Err(Diagnostics(c.items));
+    }
+    let mut walk = Walk { c, set: Vec::new(), sweep: None };
+    walk.table(doc.get_ref(), "");
+    let Walk { mut c, set, sweep } = walk;
+
+    // The model decides which tables and keys are allowed.
+    let model = match set.iter().find(|s| s.field.path == "model") {
+        Some(s) => ModelKind::from_name(s.value.as_str().unwrap_or_default()),
+        None if doc.get_ref().get("model").is_some() => None, // present but invalid: reported
+        None => Some(ModelKind::Climate),
+    };
+    let Some(model) = model else {
+        return Err(Diagnostics(c.items)); // unknown model name, already reported
+    };
+    if !model.implemented() {
+        let span = set.iter().find(|s| s.field.path == "model").map(|s| s.span.clone());
+        let how = if span.is_some() { "" } else { " (the default when `model` is not set)" };
+        c.push(
+            span.or(Some(0..0)),
+            Some("model"),
+            format!(
+                "expected a model this version of ideaflow can run (\"bass\"), found \"{}\"{how}",
+                model.name()
+            ),
+            Some(format!("the {} model is not implemented yet; set model = \"bass\"", model.name())),
+        );
+    }
+    let mut wrong_tables = Vec::new();
+    for s in &set {
+        if let Some(owner) = schema::model_of_section(s.field.section())
+            && owner != model
+            && !wrong_tables.contains(&owner)
+        {
+            wrong_tables.push(owner);
+            c.push(
+                Some(s.span.clone()),
+                Some(s.field.path),
+                format!(
+                    "expected only tables of model \"{}\", found a [{}] table (it belongs to model \"{}\")",
+                    model.name(),
+                    owner.name(),
+                    owner.name()
+                ),
+                Some(format!("remove the [{}] table or set model = \"{}\"", owner.name(), owner.name())),
+            );
+        }
+    }
+
+    let metric_names: Vec<&str> = model.metrics().iter().map(|m| m.name).collect();
+    let metrics = match set.iter().find(|s| s.field.path == "output.metrics") {
+        None => (0..metric_names.len()).collect(),
+        Some(s) => check_metrics(&mut c, s, &metric_names),
+    };
+
+    let axes = match &sweep {
+        Some(sw) => parse_sweep(&mut c, model, sw),
+        None => Vec::new(),
+    };
+    if sweep::point_count(&axes).is_none_or(|n| n > sweep::MAX_POINTS) {
+        c.push(
+            sweep.as_ref().map(|s| s.span()),
+            Some("sweep"),
+            format!("expected at most {} sweep points, found more", sweep::MAX_POINTS),
+            None,
+        );
+    }
+
+    // Resolve every field of the model.
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
+    let mut base = ParamSet::new();
+    for f in schema::fields_for(model) {
+        let v = match set.iter().find(|s| std::ptr::eq(s.field, f) || s.field.path == f.path) {
+            Some(s) => s.value.clone(),
+            None => f.default_value(&stem, &metric_names),
+        };
+        base.set(f.path, v);
+    }
+    let mut apply = |path: &'static str, v: Option<u64>, c: &mut Collector| {
+        if let Some(v) = v {
+            if let Some(a) = axes.iter().find(|a| a.path() == path) {
+                c.push(
+                    Some(a.span.clone()),
+                    Some(path),
+                    format!("expected `{path}` not to be swept when --{path} is given, found it in [sweep]"),
+                    None,
+                );
+            }
+            base.set(path, Value::Int(i64::try_from(v).unwrap_or(i64::MAX)));
+        }
+    };
+    apply("seed", overrides.seed, &mut c);
+    apply("replicates", overrides.replicates, &mut c);
+    apply("steps", overrides.steps, &mut c);
+
+    if c.has_errors() {
+        return Err(Diagnostics(c.items));
+    }
+
+    // Checks across fields, at every sweep point.
+    let points = sweep::point_count(&axes).unwrap_or(0);
+    if model.implemented() {
+        for point in 0..points {
+            let ps = sweep::point_params(&base, &axes, point);
+            for issue in model.check(&ps) {
+                report_issue(&mut c, &issue, &set, &axes, point);
+            }
+            if c.items.len() >= 50 {
+                break;
+            }
+        }
+    }
+    if c.has_errors() {
+        return Err(Diagnostics(c.items));
+    }
+
+    let set_in_file = set.iter().map(|s| s.field.path).collect();
+    Ok(Experiment {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+        name: base.str("name").to_string(),
+        model,
+        replicates: base.u64("replicates"),
+        seed: base.u64("seed"),
+        every: base.u64("output.every"),
+        timeseries: base.bool("output.timeseries"),
+        metrics,
+        base,
+        axes,
+        set_in_file,
+    })
+}
+
+/// A field the file sets, with its value and where it is.
+struct Set {
+    field: &'static Field,
+    value: Value,
+    span: Range<usize>,
+}
+
+struct Walk<'a, 'i> {
+    c: Collector,
+    set: Vec<Set>,
+    sweep: Option<&'a Spanned<DeValue<'i>>>,
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") }
+}
+
+impl<'a, 'i> Walk<'a, 'i> {
+    fn table(&mut self, table: &'a DeTable<'i>, prefix: &str) {
+        for (key, value) in table.iter() {
+            let path = join(prefix, key.get_ref());
+            if prefix.is_empty() && key.get_ref() == "sweep" {
+                if value.get_ref().as_table().is_some() {
+                    self.sweep = Some(value);
+                } else {
+                    self.c.expected(Some(value.span()), "sweep", "a table [sweep]", &describe(value.get_ref()));
+                }
+                continue;
+            }
+            if let Some(field) = schema::all_fields().find(|f| f.path == path) {
+                if let Some(v) = check_value(&mut self.c, field, value) {
+                    self.set.push(Set { field, value: v, span: value.span() });
+                }
+            } else if schema::is_table(&path) {
+                match value.get_ref().as_table() {
+                    Some(t) => self.table(t, &path),
+                    None => {
+                        self.c.expected(Some(value.span()), &path, &format!("a table [{path}]"), &describe(value.get_ref()))
+                    }
+                }
+            } else {
+                let candidates = sibling_names(prefix);
+                let hint = schema::suggestions(key.get_ref(), candidates.iter().copied());
+                let help = if hint.is_empty() {
+                    Some(format!("known keys here: {}", candidates.join(", ")))
+                } else {
+                    Some(format!("did you mean {}?", quote_list(&hint)))
+                };
+                let place = if prefix.is_empty() { "at the top level".to_string() } else { format!("in [{prefix}]") };
+                self.c.push(
+                    Some(key.span()),
+                    Some(&path),
+                    format!("expected a known key {place}, found unknown key `{}`", key.get_ref()),
+                    help,
+                );
+            }
+        }
+    }
+}
+
+/// Keys and sub-tables that may appear in the table at `prefix`.
+fn sibling_names(prefix: &str) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for f in schema::all_fields() {
+        let rest = if prefix.is_empty() {
+            Some(f.path)
+        } else {
+            f.path.strip_prefix(prefix).and_then(|r| r.strip_prefix('.'))
+        };
+        if let Some(rest) = rest {
+            let first = rest.split('.').next().unwrap_or(rest);
+            if !names.contains(&first) {
+                names.push(first);
+            }
+        }
+    }
+    if prefix.is_empty() {
+        names.push("sweep");
+    }
+    names
+}
+
+fn quote_list(names: &[&str]) -> String {
+    let q: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    q.join(" or ")
+}
+
+/// How a TOML value is described in "found ...".
+fn describe(v: &DeValue<'_>) -> String {
+    match v {
+        DeValue::String(s) => format!("the string \"{s}\""),
+        DeValue::Integer(i) => format!("the integer {i}"),
+        DeValue::Float(x) => format!("the number {x}"),
+        DeValue::Boolean(b) => format!("{b}"),
+        DeValue::Datetime(d) => format!("the date {d}"),
+        DeValue::Array(_) => "a list".to_string(),
+        DeValue::Table(_) => "a table".to_string(),
+    }
+}
+
+fn read_int(v: &DeValue<'_>) -> Option<i64> {
+    let i = v.as_integer()?;
+    i64::from_str_radix(i.as_str(), i.radix()).ok()
+}
+
+fn read_number(v: &DeValue<'_>) -> Option<f64> {
+    match v {
+        DeValue::Integer(_) => read_int(v).map(|i| i as f64),
+        DeValue::Float(x) => x.as_str().parse::<f64>().ok(),
+        _ => None,
+    }
+}
+
+/// Checks one value against its field; reports and returns None when wrong.
+fn check_value(c: &mut Collector, field: &'static Field, value: &Spanned<DeValue<'_>>) -> Option<Value> {
+    let span = Some(value.span());
+    let v = value.get_ref();
+    let expected = field.expected();
+    match field.kind {
+        Kind::Int { .. } => match v {
+            DeValue::Integer(_) => match read_int(v) {
+                Some(i) if field.kind.in_range(i as f64) => Some(Value::Int(i)),
+                _ => {
+                    c.expected(span, field.path, &expected, &describe(v));
+                    None
+                }
+            },
+            _ => {
+                c.expected(span, field.path, &expected, &describe(v));
+                None
+            }
+        },
+        Kind::Float { .. } => match read_number(v) {
+            Some(x) if x.is_finite() && field.kind.in_range(x) => Some(Value::Float(x)),
+            _ => {
+                c.expected(span, field.path, &expected, &describe(v));
+                None
+            }
+        },
+        Kind::Choice(options) => match v.as_str() {
+            Some(s) if options.contains(&s) => Some(Value::Str(s.to_string())),
+            Some(s) => {
+                let hint = schema::suggestions(s, options.iter().copied());
+                let help = (!hint.is_empty()).then(|| format!("did you mean {}?", quote_list(&hint)));
+                c.push(span, Some(field.path), format!("expected {expected}, found \"{s}\""), help);
+                None
+            }
+            None => {
+                c.expected(span, field.path, &expected, &describe(v));
+                None
+            }
+        },
+        Kind::Bool => match v.as_bool() {
+            Some(b) => Some(Value::Bool(b)),
+            None => {
+                c.expected(span, field.path, &expected, &describe(v));
+                None
+            }
+        },
+        Kind::Text => match v.as_str() {
+            Some(s) => Some(Value::Str(s.to_string())),
+            None => {
+                c.expected(span, field.path, &expected, &describe(v));
+                None
+            }
+        },
+        Kind::Metrics => match v.as_array() {
+            Some(items) => {
+                let mut names = Vec::new();
+                let mut ok = true;
+                for item in items.iter() {
+                    match item.get_ref().as_str() {
+                        Some(s) => names.push(s.to_string()),
+                        None => {
+                            c.expected(Some(item.span()), field.path, "a metric name (a string)", &describe(item.get_ref()));
+                            ok = false;
+                        }
+                    }
+                }
+                ok.then_some(Value::StrList(names))
+            }
+            None => {
+                c.expected(span, field.path, &expected, &describe(v));
+                None
+            }
+        },
+    }
+}
+
+/// Checks `[output] metrics` against the model's metric names.
+fn check_metrics(c: &mut Collector, s: &Set, names: &[&str]) -> Vec<usize> {
+    let Value::StrList(list) = &s.value else { return Vec::new() };
+    if list.is_empty() {
+        c.expected(Some(s.span.clone()), "output.metrics", "at least one metric name", "an empty list");
+    }
+    let mut out = Vec::new();
+    for m in list {
+        match names.iter().position(|n| n == m) {
+            Some(i) if out.contains(&i) => {
+                c.push(Some(s.span.clone()), Some("output.metrics"), format!("expected each metric once, found \"{m}\" twice"), None)
+            }
+            Some(i) => out.push(i),
+            None => {
+                let hint = schema::suggestions(m, names.iter().copied());
+                let help = if hint.is_empty() {
+                    format!("the metrics are: {}", names.join(", "))
+                } else {
+                    format!("did you mean {}?", quote_list(&hint))
+                };
+                c.push(
+                    Some(s.span.clone()),
+                    Some("output.metrics"),
+                    format!("expected a metric of this model, found \"{m}\""),
+                    Some(help),
+                );
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Reads `[sweep]` into axes, reporting every problem.
+fn parse_sweep(c: &mut Collector, model: ModelKind, sweep: &Spanned<DeValue<'_>>) -> Vec<Axis> {
+    let mut axes = Vec::new();
+    if let Some(t) = sweep.get_ref().as_table() {
+        sweep_table(c, model, t, "", &mut axes);
+    }
+    axes
+}
+
+fn sweep_table(c: &mut Collector, model: ModelKind, table: &DeTable<'_>, prefix: &str, axes: &mut Vec<Axis>) {
+    for (key, value) in table.iter() {
+        let path = join(prefix, key.get_ref());
+        let field = schema::all_fields().find(|f| f.path == path);
+        match field {
+            Some(f) => {
+                if let Some(owner) = schema::model_of_section(f.section())
+                    && owner != model
+                {
+                    c.push(
+                        Some(key.span()),
+                        Some(&path),
+                        format!(
+                            "expected a sweep key naming a parameter of model \"{}\", found `{path}` of model \"{}\"",
+                            model.name(),
+                            owner.name()
+                        ),
+                        None,
+                    );
+                    continue;
+                }
+                if !f.sweepable {
+                    c.push(
+                        Some(key.span()),
+                        Some(&path),
+                        format!("expected a parameter that can be swept, found `{path}`, which cannot"),
+                        Some("set it once at the top of the file; seeds and replicates are handled by the engine".into()),
+                    );
+                    continue;
+                }
+                if axes.iter().any(|a: &Axis| a.path() == f.path) {
+                    c.push(Some(key.span()), Some(&path), "expected each parameter swept once, found it twice".into(), None);
+                    continue;
+                }
+                if let Some(values) = axis_values(c, f, value) {
+                    axes.push(Axis { field: f, values, span: key.span() });
+                }
+            }
+            None if schema::is_table(&path) && value.get_ref().as_table().is_some() => {
+                if let Some(t) = value.get_ref().as_table() {
+                    sweep_table(c, model, t, &path, axes);
+                }
+            }
+            None => {
+                let sweepable: Vec<&str> =
+                    schema::fields_for(model).filter(|f| f.sweepable).map(|f| f.path).collect();
+                let hint = schema::suggestions(&path, sweepable.iter().copied());
+                let help = if hint.is_empty() {
+                    format!("parameters that can be swept: {}", sweepable.join(", "))
+                } else {
+                    format!("did you mean {}?", quote_list(&hint))
+                };
+                c.push(
+                    Some(key.span()),
+                    Some(&path),
+                    format!("expected a sweep key naming a parameter (a dotted path such as \"bass.q\"), found `{path}`, which names none"),
+                    Some(help),
+                );
+            }
+        }
+    }
+}
+
+fn axis_values(c: &mut Collector, f: &'static Field, value: &Spanned<DeValue<'_>>) -> Option<Vec<Value>> {
+    let v = value.get_ref();
+    match v {
+        DeValue::Array(items) => {
+            if items.is_empty() {
+                c.expected(Some(value.span()), f.path, "a non-empty list of values", "an empty list");
+                return None;
+            }
+            let mut out = Vec::new();
+            let before = c.items.len();
+            for item in items.iter() {
+                if let Some(x) = check_value(c, f, item) {
+                    out.push(x);
+                }
+            }
+            (c.items.len() == before).then_some(out)
+        }
+        DeValue::Table(t) if f.kind.is_numeric() => {
+            let mut spec = RangeSpec { from: f64::NAN, to: f64::NAN, steps: None, by: None };
+            let mut ok = true;
+            for (k, item) in t.iter() {
+                let num = read_number(item.get_ref());
+                match (&**k.get_ref(), num) {
+                    ("from", Some(x)) => spec.from = x,
+                    ("to", Some(x)) => spec.to = x,
+                    ("by", Some(x)) => spec.by = Some(x),
+                    ("steps", _) => match read_int(item.get_ref()) {
+                        Some(n) => spec.steps = Some(n),
+                        None => {
+                            c.expected(Some(item.span()), f.path, "steps = an integer (the number of values)", &describe(item.get_ref()));
+                            ok = false;
+                        }
+                    },
+                    ("from" | "to" | "by", None) => {
+                        c.expected(Some(item.span()), f.path, &format!("{} = a number", k.get_ref()), &describe(item.get_ref()));
+                        ok = false;
+                    }
+                    (other, _) => {
+                        c.push(
+                            Some(k.span()),
+                            Some(f.path),
+                            format!("expected a range key (from, to, steps, by), found `{other}`"),
+                            None,
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            if !ok {
+                return None;
+            }
+            if spec.from.is_nan() || spec.to.is_nan() {
+                c.expected(Some(value.span()), f.path, "a range with both `from` and `to`", "a range missing one");
+                return None;
+            }
+            match sweep::expand_range(f, spec) {
+                Ok(values) => Some(values),
+                Err(msg) => {
+                    c.push(Some(value.span()), Some(f.path), msg, None);
+                    None
+                }
+            }
+        }
+        _ => {
+            let expected = if f.kind.is_numeric() {
+                "a list of values, or a range { from, to, steps } or { from, to, by }"
+            } else {
+                "a list of values"
+            };
+            c.expected(Some(value.span()), f.path, expected, &describe(v));
+            None
+        }
+    }
+}
+
+/// Points a cross-field issue at the first involved field the user touched.
+fn report_issue(c: &mut Collector, issue: &Issue, set: &[Set], axes: &[Axis], point: u64) {
+    let swept: Vec<&Axis> = axes.iter().filter(|a| issue.fields.contains(&a.path())).collect();
+    let span = issue
+        .fields
+        .iter()
+        .find_map(|p| set.iter().find(|s| s.field.path == *p).map(|s| s.span.clone()))
+        .or_else(|| swept.first().map(|a| a.span.clone()));
+    let mut message = issue.message.clone();
+    if !swept.is_empty() {
+        let idx = sweep::point_indices(axes, point);
+        let vals: Vec<String> = axes
+            .iter()
+            .zip(idx)
+            .filter(|(a, _)| issue.fields.contains(&a.path()))
+            .map(|(a, i)| format!("{} = {}", a.path(), a.values[i]))
+            .collect();
+        message = format!("{message} (at sweep point {point}: {})", vals.join(", "));
+    }
+    c.push(span.or(Some(0..0)), issue.fields.first().copied(), message, None);
+}
