@@ -5,7 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("IDEAFLOW_GIT_COMMIT"), ")");
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("IDEAFLOW_GIT_COMMIT"),
+    ")"
+);
 
 /// Fast, reproducible agent-based simulation of the innovation climate of
 /// organisations.

@@ -68,11 +68,17 @@ impl Error {
     /// Whether the error comes from the user's input (scenario, options)
     /// rather than from the machine; `main` exits with 2 for these.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Error::Load(_) | Error::OutputExists { .. } | Error::OutputNotDir { .. })
+        matches!(
+            self,
+            Error::Load(_) | Error::OutputExists { .. } | Error::OutputNotDir { .. }
+        )
     }
 
     /// Wraps an I/O error with the path concerned.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -30,14 +30,21 @@ fn main() -> ExitCode {
                 Some(e) if e.is_bad_input() => EXIT_BAD_INPUT,
                 _ => EXIT_FAILURE,
             };
-            eprintln!("error: {err:#}");
+            match err.downcast_ref::<ideaflow::Error>() {
+                // Diagnostics carry their own "error:" headlines.
+                Some(ideaflow::Error::Load(LoadError::Invalid(d))) => eprintln!("{d}"),
+                _ => eprintln!("error: {err:#}"),
+            }
             ExitCode::from(code)
         }
     }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -46,14 +53,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate { scenarios } => Ok(validate(&scenarios)),
         Command::Show { scenario } => show(&scenario),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "ideaflow", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "ideaflow",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
 fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let overrides = Overrides { seed: args.seed, replicates: args.replicates, steps: args.steps };
+    let overrides = Overrides {
+        seed: args.seed,
+        replicates: args.replicates,
+        steps: args.steps,
+    };
     let exp = scenario::load(&args.scenario, &overrides).map_err(ideaflow::Error::from)?;
     let out_dir = args.out.unwrap_or_else(|| default_out_dir(&exp.name));
     let bar;
@@ -68,7 +84,9 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
         out_dir,
         threads: args.threads.map_or(0, |t| t as usize),
         force: args.force,
-        command_line: std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect(),
+        command_line: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
         progress: reporter,
     };
     let report = engine::run(&exp, &opts)?;
@@ -94,7 +112,16 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// `output/<name>/`, with path separators in the name replaced.
 fn default_out_dir(name: &str) -> PathBuf {
-    let safe: String = name.chars().map(|c| if matches!(c, '/' | '\\' | '\0') { '_' } else { c }).collect();
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if matches!(c, '/' | '\\' | '\0') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
     Path::new("output").join(safe)
 }
 
@@ -104,7 +131,11 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     for path in paths {
         match scenario::load(path, &Overrides::default()) {
             Ok(exp) => {
-                let ts = if exp.timeseries { exp.timeseries_rows().to_string() } else { "off".to_string() };
+                let ts = if exp.timeseries {
+                    exp.timeseries_rows().to_string()
+                } else {
+                    "off".to_string()
+                };
                 let _ = writeln!(
                     stdout,
                     "ok: {}: model {}, {} point{} x {} replicate{} = {} runs; rows: timeseries.csv {ts}, runs.csv {}, summary.csv {}",
@@ -129,7 +160,11 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
             }
         }
     }
-    if failed { ExitCode::from(EXIT_BAD_INPUT) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(EXIT_BAD_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn show(path: &Path) -> anyhow::Result<ExitCode> {

@@ -94,8 +94,14 @@ mod tests {
 
     #[test]
     fn streams_are_pure_functions_of_their_key() {
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(stream(1, Purpose(2), 3, 4), |r, _| Some(r.random())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(stream(1, Purpose(2), 3, 4), |r, _| Some(r.random())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(stream(1, Purpose(2), 3, 4), |r, _| Some(r.random()))
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(stream(1, Purpose(2), 3, 4), |r, _| Some(r.random()))
+            .collect();
         assert_eq!(a, b);
         let mut other = stream(1, Purpose(2), 3, 5);
         assert_ne!(a[0], other.random::<u64>());

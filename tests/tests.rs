@@ -1,1 +1,9 @@
+//! Integration tests: one binary (as ripgrep does) driving the library and
+//! the real `ideaflow` command.
 
+mod bad_input;
+mod bass_validation;
+mod cli;
+mod determinism;
+mod outputs;
+mod util;

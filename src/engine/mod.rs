@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use crate::error::Error;
-use crate::output::manifest::{self, Manifest, PointParams, Program, Rows, ScenarioInfo, SweepAxis};
+use crate::output::manifest::{
+    self, Manifest, PointParams, Program, Rows, ScenarioInfo, SweepAxis,
+};
 use crate::output::runs::RunsCsv;
 use crate::output::summary::SummaryCsv;
 use crate::output::timeseries::TimeseriesCsv;
@@ -53,19 +55,29 @@ const WINDOW_PER_THREAD: usize = 16;
 
 /// The CSV column layout of an experiment.
 pub fn layout(exp: &Experiment) -> Layout {
-    Layout { swept: exp.axes.iter().map(|a| a.path()).collect(), metrics: exp.metric_defs() }
+    Layout {
+        swept: exp.axes.iter().map(|a| a.path()).collect(),
+        metrics: exp.metric_defs(),
+    }
 }
 
 /// Runs every run of `exp` and writes the output folder.
 pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> {
     let started = SystemTime::now();
     let clock = Instant::now();
-    let threads = if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads };
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("ideaflow-worker-{i}"))
         .build()
-        .map_err(|e| Error::Threads { threads, message: e.to_string() })?;
+        .map_err(|e| Error::Threads {
+            threads,
+            message: e.to_string(),
+        })?;
 
     let mut staging = Staging::prepare(&opts.out_dir, opts.force)?;
     let layout = layout(exp);
@@ -77,12 +89,16 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     if exp.timeseries {
         let w = staging.create("timeseries.csv")?;
-        sinks.push(Box::new(TimeseriesCsv::new(w, &layout).map_err(io("timeseries.csv"))?));
+        sinks.push(Box::new(
+            TimeseriesCsv::new(w, &layout).map_err(io("timeseries.csv"))?,
+        ));
     }
     let w = staging.create("runs.csv")?;
     sinks.push(Box::new(RunsCsv::new(w, &layout).map_err(io("runs.csv"))?));
     let w = staging.create("summary.csv")?;
-    sinks.push(Box::new(SummaryCsv::new(w, &layout).map_err(io("summary.csv"))?));
+    sinks.push(Box::new(
+        SummaryCsv::new(w, &layout).map_err(io("summary.csv"))?,
+    ));
 
     let total = exp.runs();
     opts.progress.start(total);
@@ -129,12 +145,19 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
     let elapsed = clock.elapsed().as_secs_f64();
     let m = build_manifest(exp, opts, threads, started, elapsed, rows.clone());
     let mut w = staging.create("manifest.json")?;
-    serde_json::to_writer_pretty(&mut w, &m).map_err(|e| Error::io(dir.join("manifest.json"), e.into()))?;
+    serde_json::to_writer_pretty(&mut w, &m)
+        .map_err(|e| Error::io(dir.join("manifest.json"), e.into()))?;
     std::io::Write::write_all(&mut w, b"\n").map_err(io("manifest.json"))?;
     std::io::Write::flush(&mut w).map_err(io("manifest.json"))?;
     drop(w);
     staging.commit()?;
-    Ok(RunReport { out_dir: opts.out_dir.clone(), runs: total, rows, threads, elapsed_seconds: elapsed })
+    Ok(RunReport {
+        out_dir: opts.out_dir.clone(),
+        runs: total,
+        rows,
+        threads,
+        elapsed_seconds: elapsed,
+    })
 }
 
 fn build_manifest(
@@ -147,7 +170,12 @@ fn build_manifest(
 ) -> Manifest {
     let points = exp.points();
     let point_parameters = (points <= manifest::MAX_LISTED_POINTS).then(|| {
-        (0..points).map(|p| PointParams { point_id: p, parameters: exp.point(p).to_json() }).collect()
+        (0..points)
+            .map(|p| PointParams {
+                point_id: p,
+                parameters: exp.point(p).to_json(),
+            })
+            .collect()
     });
     Manifest {
         program: Program::current(),
@@ -174,7 +202,10 @@ fn build_manifest(
         sweep: exp
             .axes
             .iter()
-            .map(|a| SweepAxis { path: a.path(), values: a.values.iter().map(|v| v.to_json()).collect() })
+            .map(|a| SweepAxis {
+                path: a.path(),
+                values: a.values.iter().map(|v| v.to_json()).collect(),
+            })
             .collect(),
         point_parameters,
     }

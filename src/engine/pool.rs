@@ -25,7 +25,11 @@ struct Permits {
 
 impl Permits {
     fn new(n: usize) -> Self {
-        Permits { free: Mutex::new(n), cv: Condvar::new(), closed: AtomicBool::new(false) }
+        Permits {
+            free: Mutex::new(n),
+            cv: Condvar::new(),
+            closed: AtomicBool::new(false),
+        }
     }
 
     /// Waits for a permit; false when shut down.
@@ -78,7 +82,13 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// Runs `work(i)` for i in 0..n on `pool`, and `consume(i, result)` on the
 /// calling thread in increasing i. Stops at the first consumer error or
 /// panic; results after it are dropped.
-pub fn ordered<T, W, C, E>(pool: &rayon::ThreadPool, n: u64, window: usize, work: W, mut consume: C) -> Result<(), Stop<E>>
+pub fn ordered<T, W, C, E>(
+    pool: &rayon::ThreadPool,
+    n: u64,
+    window: usize,
+    work: W,
+    mut consume: C,
+) -> Result<(), Stop<E>>
 where
     T: Send,
     W: Fn(u64) -> T + Sync,
@@ -101,7 +111,8 @@ where
                                 permits.release();
                                 break;
                             }
-                            let r = catch_unwind(AssertUnwindSafe(|| work(i))).map_err(|p| panic_message(&*p));
+                            let r = catch_unwind(AssertUnwindSafe(|| work(i)))
+                                .map_err(|p| panic_message(&*p));
                             let failed = r.is_err();
                             if tx.send((i, r)).is_err() || failed {
                                 break;
@@ -153,7 +164,10 @@ mod tests {
     use super::*;
 
     fn pool(n: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
     }
 
     #[test]
@@ -205,14 +219,26 @@ mod tests {
     #[test]
     fn a_consumer_error_stops_the_work() {
         let p = pool(2);
-        let r = ordered(&p, 10_000, 8, |i| i, |i, _| if i == 5 { Err("disk full") } else { Ok(()) });
+        let r = ordered(
+            &p,
+            10_000,
+            8,
+            |i| i,
+            |i, _| if i == 5 { Err("disk full") } else { Ok(()) },
+        );
         assert!(matches!(r, Err(Stop::Consumer("disk full"))));
     }
 
     #[test]
     fn a_panic_is_reported_with_its_index() {
         let p = pool(2);
-        let r: Result<(), Stop<()>> = ordered(&p, 100, 8, |i| if i == 42 { panic!("boom") } else { i }, |_, _| Ok(()));
+        let r: Result<(), Stop<()>> = ordered(
+            &p,
+            100,
+            8,
+            |i| if i == 42 { panic!("boom") } else { i },
+            |_, _| Ok(()),
+        );
         match r {
             Err(Stop::Panic(42, msg)) => assert!(msg.contains("boom")),
             other => panic!("unexpected {other:?}"),

@@ -25,7 +25,12 @@ impl RunId {
     pub fn of(exp: &Experiment, run_id: u64) -> RunId {
         let point = run_id / exp.replicates;
         let replicate = run_id % exp.replicates;
-        RunId { run_id, point, replicate, seed: rng::run_seed(exp.seed, point, replicate) }
+        RunId {
+            run_id,
+            point,
+            replicate,
+            seed: rng::run_seed(exp.seed, point, replicate),
+        }
     }
 }
 
@@ -47,7 +52,11 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
     sim.observe(&mut cur);
     let push_row = |rows: &mut Vec<f64>, cur: &[f64], since: &[f64]| {
         for &k in sel {
-            rows.push(if all[k].agg == Agg::Count { since[k] } else { cur[k] });
+            rows.push(if all[k].agg == Agg::Count {
+                since[k]
+            } else {
+                cur[k]
+            });
         }
     };
     push_row(&mut rows, &cur, &since_row);
@@ -78,8 +87,21 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
     }
 
     let last = sel.iter().map(|&k| cur[k]).collect();
-    let totals = sel.iter().map(|&k| if all[k].agg == Agg::Count { totals[k] } else { f64::NAN }).collect();
-    let swept = exp.point_values(id.point).iter().map(|v| v.to_field()).collect();
+    let totals = sel
+        .iter()
+        .map(|&k| {
+            if all[k].agg == Agg::Count {
+                totals[k]
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
+    let swept = exp
+        .point_values(id.point)
+        .iter()
+        .map(|v| v.to_field())
+        .collect();
     let mut rec = RunRecord {
         run_id: id.run_id,
         point: id.point,

@@ -25,6 +25,7 @@ use crate::model::{Agg, Fmt, Issue, MetricDef, Simulation};
 use crate::rng::{Purpose, SETUP, stream};
 use crate::scenario::params::ParamSet;
 use crate::scenario::schema::{Bound, Field};
+use crate::scenario::value::round_sig12;
 
 /// Agents per random-stream block (part of the output format: changing it
 /// changes every result).
@@ -54,8 +55,19 @@ pub const FIELDS: &[Field] = &[
         0.38,
         "Coefficient of imitation (social influence), per year",
     ),
-    Field::float("bass.dt", Bound::Excl(0.0), Bound::Open, 0.1, "Length of a step, in years"),
-    Field::choice("bass.network", NETWORKS, "complete", "Who influences whom: complete, ring, small_world or random"),
+    Field::float(
+        "bass.dt",
+        Bound::Excl(0.0),
+        Bound::Open,
+        0.1,
+        "Length of a step, in years",
+    ),
+    Field::choice(
+        "bass.network",
+        NETWORKS,
+        "complete",
+        "Who influences whom: complete, ring, small_world or random",
+    ),
     Field::int(
         "bass.degree",
         1,
@@ -70,15 +82,41 @@ pub const FIELDS: &[Field] = &[
         0.1,
         "small_world: probability that a lattice tie is rewired (Watts-Strogatz beta)",
     ),
-    Field::int("bass.initial_adopters", 0, 100_000_000, 0, "Agents who have adopted at step 0, chosen at random"),
+    Field::int(
+        "bass.initial_adopters",
+        0,
+        100_000_000,
+        0,
+        "Agents who have adopted at step 0, chosen at random",
+    ),
 ];
 
 /// The metrics of the Bass model, in column order.
 pub const METRICS: &[MetricDef] = &[
-    MetricDef { name: "time", agg: Agg::Level, fmt: Fmt::Float, doc: "Model time in years: step * dt" },
-    MetricDef { name: "adopters", agg: Agg::Level, fmt: Fmt::Int, doc: "Agents who have adopted" },
-    MetricDef { name: "adoption_fraction", agg: Agg::Level, fmt: Fmt::Float, doc: "adopters / agents" },
-    MetricDef { name: "new_adopters", agg: Agg::Count, fmt: Fmt::Int, doc: "Agents adopting during the step(s)" },
+    MetricDef {
+        name: "time",
+        agg: Agg::Level,
+        fmt: Fmt::Float,
+        doc: "Model time in years: step * dt",
+    },
+    MetricDef {
+        name: "adopters",
+        agg: Agg::Level,
+        fmt: Fmt::Int,
+        doc: "Agents who have adopted",
+    },
+    MetricDef {
+        name: "adoption_fraction",
+        agg: Agg::Level,
+        fmt: Fmt::Float,
+        doc: "adopters / agents",
+    },
+    MetricDef {
+        name: "new_adopters",
+        agg: Agg::Count,
+        fmt: Fmt::Int,
+        doc: "Agents adopting during the step(s)",
+    },
 ];
 
 /// The network of a Bass run.
@@ -212,7 +250,12 @@ impl Bass {
         let graph = match params.network {
             NetworkKind::Complete => None,
             NetworkKind::Ring => Some(network::ring(n, params.degree)),
-            NetworkKind::SmallWorld => Some(network::small_world(n, params.degree, params.rewire, &mut rng)),
+            NetworkKind::SmallWorld => Some(network::small_world(
+                n,
+                params.degree,
+                params.rewire,
+                &mut rng,
+            )),
             NetworkKind::Random => Some(network::erdos_renyi(n, params.degree as f64, &mut rng)),
         };
         let mut bass = Bass {
@@ -221,7 +264,11 @@ impl Bass {
             q: params.q,
             dt: params.dt,
             n,
-            adopted_neighbours: if graph.is_some() { vec![0; n] } else { Vec::new() },
+            adopted_neighbours: if graph.is_some() {
+                vec![0; n]
+            } else {
+                Vec::new()
+            },
             graph,
             adopted: vec![false; n],
             adopters: 0,
@@ -266,10 +313,15 @@ impl Bass {
 
 impl Simulation for Bass {
     fn observe(&self, out: &mut [f64]) {
-        out[0] = self.step as f64 * self.dt;
+        // Rounded so that step 3 of dt = 0.1 reads 0.3, not 0.30000000000000004.
+        out[0] = round_sig12(self.step as f64 * self.dt);
         out[1] = self.adopters as f64;
         out[2] = self.adopters as f64 / self.n as f64;
-        out[3] = if self.step == 0 { 0.0 } else { self.new_last_step as f64 };
+        out[3] = if self.step == 0 {
+            0.0
+        } else {
+            self.new_last_step as f64
+        };
     }
 
     fn step(&mut self, step: u64) {
@@ -277,7 +329,11 @@ impl Simulation for Bass {
         let n = self.n;
         match &self.graph {
             None => {
-                let share = if n > 1 { self.adopters as f64 / (n - 1) as f64 } else { 0.0 };
+                let share = if n > 1 {
+                    self.adopters as f64 / (n - 1) as f64
+                } else {
+                    0.0
+                };
                 let prob = adopt_probability(self.p + self.q * share, self.dt);
                 for (block, start) in (0..n).step_by(BLOCK).enumerate() {
                     let mut rng = stream(self.seed, ADOPT, step, block as u64);

@@ -135,7 +135,10 @@ impl ModelKind {
     /// Builds one run from validated parameters and the run's seed.
     pub fn build(self, params: &ParamSet, run_seed: u64) -> Box<dyn Simulation> {
         match self {
-            ModelKind::Bass => Box::new(bass::Bass::new(&bass::BassParams::from_params(params), run_seed)),
+            ModelKind::Bass => Box::new(bass::Bass::new(
+                &bass::BassParams::from_params(params),
+                run_seed,
+            )),
             ModelKind::Climate | ModelKind::March => {
                 unreachable!("scenario validation rejects models that are not implemented")
             }

@@ -76,7 +76,8 @@ impl Csr {
 
     /// Bytes held by the structure.
     pub fn bytes(&self) -> usize {
-        self.offsets.len() * std::mem::size_of::<usize>() + self.targets.len() * std::mem::size_of::<u32>()
+        self.offsets.len() * std::mem::size_of::<usize>()
+            + self.targets.len() * std::mem::size_of::<u32>()
     }
 }
 
@@ -114,8 +115,8 @@ pub fn small_world(n: usize, k: usize, beta: f64, rng: &mut Stream) -> Csr {
     if beta > 0.0 {
         let mut present: FxHashSet<u64> = edges.iter().map(|&(a, b)| edge_key(a, b)).collect();
         let mut degree = vec![k as u32; n];
-        for e in 0..edges.len() {
-            let (u, v) = edges[e];
+        for edge in &mut edges {
+            let (u, v) = *edge;
             if rng.random::<f64>() >= beta {
                 continue;
             }
@@ -132,7 +133,7 @@ pub fn small_world(n: usize, k: usize, beta: f64, rng: &mut Stream) -> Csr {
             present.insert(edge_key(u, w));
             degree[v as usize] -= 1;
             degree[w as usize] += 1;
-            edges[e] = (u, w);
+            *edge = (u, w);
         }
     }
     Csr::from_edges(n, &edges)
@@ -187,7 +188,11 @@ mod tests {
     }
 
     fn is_symmetric(g: &Csr) -> bool {
-        (0..g.len()).all(|i| g.neighbours(i).iter().all(|&j| g.neighbours(j as usize).contains(&(i as u32))))
+        (0..g.len()).all(|i| {
+            g.neighbours(i)
+                .iter()
+                .all(|&j| g.neighbours(j as usize).contains(&(i as u32)))
+        })
     }
 
     #[test]

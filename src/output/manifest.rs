@@ -22,7 +22,11 @@ pub struct Program {
 impl Program {
     /// This build.
     pub fn current() -> Program {
-        Program { name: "ideaflow", version: env!("CARGO_PKG_VERSION"), git_commit: crate::GIT_COMMIT }
+        Program {
+            name: "ideaflow",
+            version: env!("CARGO_PKG_VERSION"),
+            git_commit: crate::GIT_COMMIT,
+        }
     }
 }
 

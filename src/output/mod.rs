@@ -86,16 +86,28 @@ impl Staging {
     pub fn prepare(dir: &Path, force: bool) -> Result<Staging, Error> {
         if dir.exists() {
             if !dir.is_dir() {
-                return Err(Error::OutputNotDir { path: dir.to_path_buf() });
+                return Err(Error::OutputNotDir {
+                    path: dir.to_path_buf(),
+                });
             }
-            let found: Vec<String> =
-                RESULT_FILES.iter().filter(|f| dir.join(f).exists()).map(|f| f.to_string()).collect();
+            let found: Vec<String> = RESULT_FILES
+                .iter()
+                .filter(|f| dir.join(f).exists())
+                .map(|f| f.to_string())
+                .collect();
             if !found.is_empty() && !force {
-                return Err(Error::OutputExists { path: dir.to_path_buf(), found });
+                return Err(Error::OutputExists {
+                    path: dir.to_path_buf(),
+                    found,
+                });
             }
         }
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        Ok(Staging { dir: dir.to_path_buf(), staged: Vec::new(), committed: false })
+        Ok(Staging {
+            dir: dir.to_path_buf(),
+            staged: Vec::new(),
+            committed: false,
+        })
     }
 
     /// The folder.
@@ -153,6 +165,8 @@ impl Drop for Staging {
 pub(crate) fn write_header(w: &mut impl Write, cols: &[String]) -> std::io::Result<()> {
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(cols).map_err(std::io::Error::other)?;
-    let bytes = csv.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let bytes = csv
+        .into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     w.write_all(&bytes)
 }

@@ -11,7 +11,10 @@ use crate::output::{Layout, RunRecord, Sink, write_header};
 
 /// The header of runs.csv.
 pub fn header(layout: &Layout) -> Vec<String> {
-    let mut cols: Vec<String> = ["run_id", "point_id", "replicate", "seed"].iter().map(|s| s.to_string()).collect();
+    let mut cols: Vec<String> = ["run_id", "point_id", "replicate", "seed"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     cols.extend(layout.swept.iter().map(|s| s.to_string()));
     for m in &layout.metrics {
         cols.push(m.name.to_string());
@@ -34,8 +37,15 @@ impl RunsCsv {
     /// Starts the file with its header.
     pub fn new(mut out: BufWriter<File>, layout: &Layout) -> std::io::Result<Self> {
         write_header(&mut out, &header(layout))?;
-        let out = csv::WriterBuilder::new().has_headers(false).from_writer(out);
-        Ok(RunsCsv { out, layout: layout.clone(), rows: 0, fmt: NumFmt::new() })
+        let out = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(out);
+        Ok(RunsCsv {
+            out,
+            layout: layout.clone(),
+            rows: 0,
+            fmt: NumFmt::new(),
+        })
     }
 }
 

@@ -38,7 +38,11 @@ impl Welford {
 
     /// Sample standard deviation (NaN with fewer than two values).
     pub fn sd(&self) -> f64 {
-        if self.n < 2 { f64::NAN } else { (self.m2 / (self.n - 1) as f64).max(0.0).sqrt() }
+        if self.n < 2 {
+            f64::NAN
+        } else {
+            (self.m2 / (self.n - 1) as f64).max(0.0).sqrt()
+        }
     }
 }
 
@@ -68,7 +72,9 @@ impl TQuantiles {
         {
             return v;
         }
-        let v = StudentsT::new(0.0, 1.0, df as f64).map(|t| t.inverse_cdf(0.975)).unwrap_or(1.959_963_984_540_054);
+        let v = StudentsT::new(0.0, 1.0, df as f64)
+            .map(|t| t.inverse_cdf(0.975))
+            .unwrap_or(1.959_963_984_540_054);
         if let Some(slot) = self.cache.get_mut(i) {
             *slot = v;
         }

@@ -16,7 +16,11 @@ use crate::output::{Layout, RunRecord, Sink, write_header};
 pub fn header(layout: &Layout) -> Vec<String> {
     let mut cols = vec!["point_id".to_string()];
     cols.extend(layout.swept.iter().map(|s| s.to_string()));
-    cols.extend(["step", "metric", "n", "mean", "sd", "ci95_low", "ci95_high"].iter().map(|s| s.to_string()));
+    cols.extend(
+        ["step", "metric", "n", "mean", "sd", "ci95_low", "ci95_high"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
     cols
 }
 
@@ -41,12 +45,23 @@ impl SummaryCsv {
     /// Starts the file with its header.
     pub fn new(mut out: BufWriter<File>, layout: &Layout) -> std::io::Result<Self> {
         write_header(&mut out, &header(layout))?;
-        let out = csv::WriterBuilder::new().has_headers(false).from_writer(out);
-        Ok(SummaryCsv { out, layout: layout.clone(), current: None, rows: 0, t: TQuantiles::new(), fmt: NumFmt::new() })
+        let out = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(out);
+        Ok(SummaryCsv {
+            out,
+            layout: layout.clone(),
+            current: None,
+            rows: 0,
+            t: TQuantiles::new(),
+            fmt: NumFmt::new(),
+        })
     }
 
     fn flush_point(&mut self) -> std::io::Result<()> {
-        let Some(p) = self.current.take() else { return Ok(()) };
+        let Some(p) = self.current.take() else {
+            return Ok(());
+        };
         let m = self.layout.metrics.len();
         let e = std::io::Error::other;
         let mut ids = NumFmt::new();

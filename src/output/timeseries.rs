@@ -11,8 +11,10 @@ use crate::output::{Layout, RunRecord, Sink, write_header};
 
 /// The header of timeseries.csv.
 pub fn header(layout: &Layout) -> Vec<String> {
-    let mut cols: Vec<String> =
-        ["run_id", "point_id", "replicate", "seed", "step"].iter().map(|s| s.to_string()).collect();
+    let mut cols: Vec<String> = ["run_id", "point_id", "replicate", "seed", "step"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     cols.extend(layout.swept.iter().map(|s| s.to_string()));
     cols.extend(layout.metrics.iter().map(|m| m.name.to_string()));
     cols
@@ -21,7 +23,9 @@ pub fn header(layout: &Layout) -> Vec<String> {
 /// Formats a run's rows as CSV lines.
 pub fn format_rows(layout: &Layout, rec: &RunRecord) -> Vec<u8> {
     let m = layout.metrics.len();
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::with_capacity(rec.steps.len() * (24 + 12 * m)));
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::with_capacity(rec.steps.len() * (24 + 12 * m)));
     let mut f = NumFmt::new();
     let mut ids = NumFmt::new();
     for (r, &step) in rec.steps.iter().enumerate() {

@@ -64,7 +64,7 @@ impl Diagnostic {
             group = group.element(
                 Snippet::source(&*self.source)
                     .path(path.as_str())
-                    .annotation(AnnotationKind::Primary.span(span).label(self.message.as_str())),
+                    .annotation(AnnotationKind::Primary.span(span)),
             );
         }
         if let Some(help) = &self.help {
@@ -109,7 +109,8 @@ impl std::fmt::Display for Diagnostics {
             }
             write!(f, "{}", d.render())?;
         }
-        let files: std::collections::BTreeSet<&Path> = self.0.iter().map(|d| d.file.as_path()).collect();
+        let files: std::collections::BTreeSet<&Path> =
+            self.0.iter().map(|d| d.file.as_path()).collect();
         let n = self.0.len();
         write!(
             f,
@@ -133,14 +134,27 @@ pub struct Collector {
 impl Collector {
     /// A collector for `file` whose text is `source`.
     pub fn new(file: &Path, source: &str) -> Self {
-        Collector { file: file.to_path_buf(), source: Arc::from(source), items: Vec::new() }
+        Collector {
+            file: file.to_path_buf(),
+            source: Arc::from(source),
+            items: Vec::new(),
+        }
     }
 
     /// Records a problem. Identical problems (same place, field and message)
     /// are recorded once, which matters when the same check fails at many
     /// sweep points.
-    pub fn push(&mut self, span: Option<Range<usize>>, field: Option<&str>, message: String, help: Option<String>) {
-        let dup = self.items.iter().any(|d| d.span == span && d.field.as_deref() == field && d.message == message);
+    pub fn push(
+        &mut self,
+        span: Option<Range<usize>>,
+        field: Option<&str>,
+        message: String,
+        help: Option<String>,
+    ) {
+        let dup = self
+            .items
+            .iter()
+            .any(|d| d.span == span && d.field.as_deref() == field && d.message == message);
         if !dup {
             self.items.push(Diagnostic {
                 file: self.file.clone(),
@@ -154,8 +168,19 @@ impl Collector {
     }
 
     /// Records "expected X, found Y".
-    pub fn expected(&mut self, span: Option<Range<usize>>, field: &str, expected: &str, found: &str) {
-        self.push(span, Some(field), format!("expected {expected}, found {found}"), None);
+    pub fn expected(
+        &mut self,
+        span: Option<Range<usize>>,
+        field: &str,
+        expected: &str,
+        found: &str,
+    ) {
+        self.push(
+            span,
+            Some(field),
+            format!("expected {expected}, found {found}"),
+            None,
+        );
     }
 
     /// Whether problems were found.

@@ -101,7 +101,11 @@ impl Experiment {
 
     /// The swept values of sweep point `point`, in axis order.
     pub fn point_values(&self, point: u64) -> Vec<&Value> {
-        sweep::point_indices(&self.axes, point).into_iter().zip(&self.axes).map(|(i, a)| &a.values[i]).collect()
+        sweep::point_indices(&self.axes, point)
+            .into_iter()
+            .zip(&self.axes)
+            .map(|(i, a)| &a.values[i])
+            .collect()
     }
 
     /// The metric definitions written, in column order.
@@ -130,14 +134,19 @@ impl Experiment {
 
     /// Total summary rows (one per point, output step and metric).
     pub fn summary_rows(&self) -> u64 {
-        self.rows_by_point().saturating_mul(self.metrics.len() as u64)
+        self.rows_by_point()
+            .saturating_mul(self.metrics.len() as u64)
     }
 
     /// Sum over points of rows per run.
     fn rows_by_point(&self) -> u64 {
         match self.axes.iter().position(|a| a.path() == "steps") {
-            None => self.rows_per_run(self.base.u64("steps")).saturating_mul(self.points()),
-            Some(_) => (0..self.points()).map(|p| self.rows_per_run(self.point(p).u64("steps"))).sum(),
+            None => self
+                .rows_per_run(self.base.u64("steps"))
+                .saturating_mul(self.points()),
+            Some(_) => (0..self.points())
+                .map(|p| self.rows_per_run(self.point(p).u64("steps")))
+                .sum(),
         }
     }
 }
@@ -146,13 +155,20 @@ impl Experiment {
 pub fn output_steps(steps: u64, every: u64) -> impl Iterator<Item = u64> {
     let every = every.max(1);
     let regular = (0..=steps / every).map(move |i| i * every);
-    let last = if steps % every != 0 { Some(steps) } else { None };
+    let last = if !steps.is_multiple_of(every) {
+        Some(steps)
+    } else {
+        None
+    };
     regular.chain(last)
 }
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Experiment, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse(path, &text, overrides).map_err(LoadError::Invalid)
 }
 
@@ -162,12 +178,21 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
     let mut c = Collector::new(path, text);
     let (doc, parse_errors) = DeTable::parse_recoverable(text);
     for e in &parse_errors {
-        c.push(e.span(), None, format!("malformed TOML: {}", e.message()), None);
+        c.push(
+            e.span(),
+            None,
+            format!("malformed TOML: {}", e.message()),
+            None,
+        );
     }
     if !parse_errors.is_empty() {
         return Err(Diagnostics(c.items));
     }
-    let mut walk = Walk { c, set: Vec::new(), sweep: None };
+    let mut walk = Walk {
+        c,
+        set: Vec::new(),
+        sweep: None,
+    };
     walk.table(doc.get_ref(), "");
     let Walk { mut c, set, sweep } = walk;
 
@@ -181,8 +206,15 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         return Err(Diagnostics(c.items)); // unknown model name, already reported
     };
     if !model.implemented() {
-        let span = set.iter().find(|s| s.field.path == "model").map(|s| s.span.clone());
-        let how = if span.is_some() { "" } else { " (the default when `model` is not set)" };
+        let span = set
+            .iter()
+            .find(|s| s.field.path == "model")
+            .map(|s| s.span.clone());
+        let how = if span.is_some() {
+            ""
+        } else {
+            " (the default when `model` is not set)"
+        };
         c.push(
             span.or(Some(0..0)),
             Some("model"),
@@ -190,7 +222,10 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
                 "expected a model this version of ideaflow can run (\"bass\"), found \"{}\"{how}",
                 model.name()
             ),
-            Some(format!("the {} model is not implemented yet; set model = \"bass\"", model.name())),
+            Some(format!(
+                "the {} model is not implemented yet; set model = \"bass\"",
+                model.name()
+            )),
         );
     }
     let mut wrong_tables = Vec::new();
@@ -228,16 +263,25 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         c.push(
             sweep.as_ref().map(|s| s.span()),
             Some("sweep"),
-            format!("expected at most {} sweep points, found more", sweep::MAX_POINTS),
+            format!(
+                "expected at most {} sweep points, found more",
+                sweep::MAX_POINTS
+            ),
             None,
         );
     }
 
     // Resolve every field of the model.
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".into());
     let mut base = ParamSet::new();
     for f in schema::fields_for(model) {
-        let v = match set.iter().find(|s| std::ptr::eq(s.field, f) || s.field.path == f.path) {
+        let v = match set
+            .iter()
+            .find(|s| std::ptr::eq(s.field, f) || s.field.path == f.path)
+        {
             Some(s) => s.value.clone(),
             None => f.default_value(&stem, &metric_names),
         };
@@ -264,18 +308,30 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         return Err(Diagnostics(c.items));
     }
 
-    // Checks across fields, at every sweep point.
+    // Checks across fields, at every sweep point. The same problem at many
+    // points is reported once, with the first point and the count.
     let points = sweep::point_count(&axes).unwrap_or(0);
+    let mut found: Vec<PointIssue> = Vec::new();
     if model.implemented() {
         for point in 0..points {
             let ps = sweep::point_params(&base, &axes, point);
             for issue in model.check(&ps) {
-                report_issue(&mut c, &issue, &set, &axes, point);
+                match found.iter_mut().find(|f| f.issue == issue) {
+                    Some(f) => f.count += 1,
+                    None => found.push(PointIssue {
+                        issue,
+                        first: point,
+                        count: 1,
+                    }),
+                }
             }
-            if c.items.len() >= 50 {
+            if found.len() >= 50 {
                 break;
             }
         }
+    }
+    for f in &found {
+        report_issue(&mut c, f, &set, &axes);
     }
     if c.has_errors() {
         return Err(Diagnostics(c.items));
@@ -312,7 +368,11 @@ struct Walk<'a, 'i> {
 }
 
 fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") }
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
 }
 
 impl<'a, 'i> Walk<'a, 'i> {
@@ -323,20 +383,32 @@ impl<'a, 'i> Walk<'a, 'i> {
                 if value.get_ref().as_table().is_some() {
                     self.sweep = Some(value);
                 } else {
-                    self.c.expected(Some(value.span()), "sweep", "a table [sweep]", &describe(value.get_ref()));
+                    self.c.expected(
+                        Some(value.span()),
+                        "sweep",
+                        "a table [sweep]",
+                        &describe(value.get_ref()),
+                    );
                 }
                 continue;
             }
             if let Some(field) = schema::all_fields().find(|f| f.path == path) {
                 if let Some(v) = check_value(&mut self.c, field, value) {
-                    self.set.push(Set { field, value: v, span: value.span() });
+                    self.set.push(Set {
+                        field,
+                        value: v,
+                        span: value.span(),
+                    });
                 }
             } else if schema::is_table(&path) {
                 match value.get_ref().as_table() {
                     Some(t) => self.table(t, &path),
-                    None => {
-                        self.c.expected(Some(value.span()), &path, &format!("a table [{path}]"), &describe(value.get_ref()))
-                    }
+                    None => self.c.expected(
+                        Some(value.span()),
+                        &path,
+                        &format!("a table [{path}]"),
+                        &describe(value.get_ref()),
+                    ),
                 }
             } else {
                 let candidates = sibling_names(prefix);
@@ -346,11 +418,18 @@ impl<'a, 'i> Walk<'a, 'i> {
                 } else {
                     Some(format!("did you mean {}?", quote_list(&hint)))
                 };
-                let place = if prefix.is_empty() { "at the top level".to_string() } else { format!("in [{prefix}]") };
+                let place = if prefix.is_empty() {
+                    "at the top level".to_string()
+                } else {
+                    format!("in [{prefix}]")
+                };
                 self.c.push(
                     Some(key.span()),
                     Some(&path),
-                    format!("expected a known key {place}, found unknown key `{}`", key.get_ref()),
+                    format!(
+                        "expected a known key {place}, found unknown key `{}`",
+                        key.get_ref()
+                    ),
                     help,
                 );
             }
@@ -365,7 +444,9 @@ fn sibling_names(prefix: &str) -> Vec<&'static str> {
         let rest = if prefix.is_empty() {
             Some(f.path)
         } else {
-            f.path.strip_prefix(prefix).and_then(|r| r.strip_prefix('.'))
+            f.path
+                .strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix('.'))
         };
         if let Some(rest) = rest {
             let first = rest.split('.').next().unwrap_or(rest);
@@ -412,7 +493,11 @@ fn read_number(v: &DeValue<'_>) -> Option<f64> {
 }
 
 /// Checks one value against its field; reports and returns None when wrong.
-fn check_value(c: &mut Collector, field: &'static Field, value: &Spanned<DeValue<'_>>) -> Option<Value> {
+fn check_value(
+    c: &mut Collector,
+    field: &'static Field,
+    value: &Spanned<DeValue<'_>>,
+) -> Option<Value> {
     let span = Some(value.span());
     let v = value.get_ref();
     let expected = field.expected();
@@ -441,8 +526,14 @@ fn check_value(c: &mut Collector, field: &'static Field, value: &Spanned<DeValue
             Some(s) if options.contains(&s) => Some(Value::Str(s.to_string())),
             Some(s) => {
                 let hint = schema::suggestions(s, options.iter().copied());
-                let help = (!hint.is_empty()).then(|| format!("did you mean {}?", quote_list(&hint)));
-                c.push(span, Some(field.path), format!("expected {expected}, found \"{s}\""), help);
+                let help =
+                    (!hint.is_empty()).then(|| format!("did you mean {}?", quote_list(&hint)));
+                c.push(
+                    span,
+                    Some(field.path),
+                    format!("expected {expected}, found \"{s}\""),
+                    help,
+                );
                 None
             }
             None => {
@@ -472,7 +563,12 @@ fn check_value(c: &mut Collector, field: &'static Field, value: &Spanned<DeValue
                     match item.get_ref().as_str() {
                         Some(s) => names.push(s.to_string()),
                         None => {
-                            c.expected(Some(item.span()), field.path, "a metric name (a string)", &describe(item.get_ref()));
+                            c.expected(
+                                Some(item.span()),
+                                field.path,
+                                "a metric name (a string)",
+                                &describe(item.get_ref()),
+                            );
                             ok = false;
                         }
                     }
@@ -489,16 +585,26 @@ fn check_value(c: &mut Collector, field: &'static Field, value: &Spanned<DeValue
 
 /// Checks `[output] metrics` against the model's metric names.
 fn check_metrics(c: &mut Collector, s: &Set, names: &[&str]) -> Vec<usize> {
-    let Value::StrList(list) = &s.value else { return Vec::new() };
+    let Value::StrList(list) = &s.value else {
+        return Vec::new();
+    };
     if list.is_empty() {
-        c.expected(Some(s.span.clone()), "output.metrics", "at least one metric name", "an empty list");
+        c.expected(
+            Some(s.span.clone()),
+            "output.metrics",
+            "at least one metric name",
+            "an empty list",
+        );
     }
     let mut out = Vec::new();
     for m in list {
         match names.iter().position(|n| n == m) {
-            Some(i) if out.contains(&i) => {
-                c.push(Some(s.span.clone()), Some("output.metrics"), format!("expected each metric once, found \"{m}\" twice"), None)
-            }
+            Some(i) if out.contains(&i) => c.push(
+                Some(s.span.clone()),
+                Some("output.metrics"),
+                format!("expected each metric once, found \"{m}\" twice"),
+                None,
+            ),
             Some(i) => out.push(i),
             None => {
                 let hint = schema::suggestions(m, names.iter().copied());
@@ -529,7 +635,13 @@ fn parse_sweep(c: &mut Collector, model: ModelKind, sweep: &Spanned<DeValue<'_>>
     axes
 }
 
-fn sweep_table(c: &mut Collector, model: ModelKind, table: &DeTable<'_>, prefix: &str, axes: &mut Vec<Axis>) {
+fn sweep_table(
+    c: &mut Collector,
+    model: ModelKind,
+    table: &DeTable<'_>,
+    prefix: &str,
+    axes: &mut Vec<Axis>,
+) {
     for (key, value) in table.iter() {
         let path = join(prefix, key.get_ref());
         let field = schema::all_fields().find(|f| f.path == path);
@@ -560,11 +672,20 @@ fn sweep_table(c: &mut Collector, model: ModelKind, table: &DeTable<'_>, prefix:
                     continue;
                 }
                 if axes.iter().any(|a: &Axis| a.path() == f.path) {
-                    c.push(Some(key.span()), Some(&path), "expected each parameter swept once, found it twice".into(), None);
+                    c.push(
+                        Some(key.span()),
+                        Some(&path),
+                        "expected each parameter swept once, found it twice".into(),
+                        None,
+                    );
                     continue;
                 }
                 if let Some(values) = axis_values(c, f, value) {
-                    axes.push(Axis { field: f, values, span: key.span() });
+                    axes.push(Axis {
+                        field: f,
+                        values,
+                        span: key.span(),
+                    });
                 }
             }
             None if schema::is_table(&path) && value.get_ref().as_table().is_some() => {
@@ -573,8 +694,10 @@ fn sweep_table(c: &mut Collector, model: ModelKind, table: &DeTable<'_>, prefix:
                 }
             }
             None => {
-                let sweepable: Vec<&str> =
-                    schema::fields_for(model).filter(|f| f.sweepable).map(|f| f.path).collect();
+                let sweepable: Vec<&str> = schema::fields_for(model)
+                    .filter(|f| f.sweepable)
+                    .map(|f| f.path)
+                    .collect();
                 let hint = schema::suggestions(&path, sweepable.iter().copied());
                 let help = if hint.is_empty() {
                     format!("parameters that can be swept: {}", sweepable.join(", "))
@@ -592,12 +715,21 @@ fn sweep_table(c: &mut Collector, model: ModelKind, table: &DeTable<'_>, prefix:
     }
 }
 
-fn axis_values(c: &mut Collector, f: &'static Field, value: &Spanned<DeValue<'_>>) -> Option<Vec<Value>> {
+fn axis_values(
+    c: &mut Collector,
+    f: &'static Field,
+    value: &Spanned<DeValue<'_>>,
+) -> Option<Vec<Value>> {
     let v = value.get_ref();
     match v {
         DeValue::Array(items) => {
             if items.is_empty() {
-                c.expected(Some(value.span()), f.path, "a non-empty list of values", "an empty list");
+                c.expected(
+                    Some(value.span()),
+                    f.path,
+                    "a non-empty list of values",
+                    "an empty list",
+                );
                 return None;
             }
             let mut out = Vec::new();
@@ -610,7 +742,12 @@ fn axis_values(c: &mut Collector, f: &'static Field, value: &Spanned<DeValue<'_>
             (c.items.len() == before).then_some(out)
         }
         DeValue::Table(t) if f.kind.is_numeric() => {
-            let mut spec = RangeSpec { from: f64::NAN, to: f64::NAN, steps: None, by: None };
+            let mut spec = RangeSpec {
+                from: f64::NAN,
+                to: f64::NAN,
+                steps: None,
+                by: None,
+            };
             let mut ok = true;
             for (k, item) in t.iter() {
                 let num = read_number(item.get_ref());
@@ -621,12 +758,22 @@ fn axis_values(c: &mut Collector, f: &'static Field, value: &Spanned<DeValue<'_>
                     ("steps", _) => match read_int(item.get_ref()) {
                         Some(n) => spec.steps = Some(n),
                         None => {
-                            c.expected(Some(item.span()), f.path, "steps = an integer (the number of values)", &describe(item.get_ref()));
+                            c.expected(
+                                Some(item.span()),
+                                f.path,
+                                "steps = an integer (the number of values)",
+                                &describe(item.get_ref()),
+                            );
                             ok = false;
                         }
                     },
                     ("from" | "to" | "by", None) => {
-                        c.expected(Some(item.span()), f.path, &format!("{} = a number", k.get_ref()), &describe(item.get_ref()));
+                        c.expected(
+                            Some(item.span()),
+                            f.path,
+                            &format!("{} = a number", k.get_ref()),
+                            &describe(item.get_ref()),
+                        );
                         ok = false;
                     }
                     (other, _) => {
@@ -644,7 +791,12 @@ fn axis_values(c: &mut Collector, f: &'static Field, value: &Spanned<DeValue<'_>
                 return None;
             }
             if spec.from.is_nan() || spec.to.is_nan() {
-                c.expected(Some(value.span()), f.path, "a range with both `from` and `to`", "a range missing one");
+                c.expected(
+                    Some(value.span()),
+                    f.path,
+                    "a range with both `from` and `to`",
+                    "a range missing one",
+                );
                 return None;
             }
             match sweep::expand_range(f, spec) {
@@ -667,24 +819,52 @@ fn axis_values(c: &mut Collector, f: &'static Field, value: &Spanned<DeValue<'_>
     }
 }
 
-/// Points a cross-field issue at the first involved field the user touched.
-fn report_issue(c: &mut Collector, issue: &Issue, set: &[Set], axes: &[Axis], point: u64) {
-    let swept: Vec<&Axis> = axes.iter().filter(|a| issue.fields.contains(&a.path())).collect();
-    let span = issue
-        .fields
-        .iter()
-        .find_map(|p| set.iter().find(|s| s.field.path == *p).map(|s| s.span.clone()))
-        .or_else(|| swept.first().map(|a| a.span.clone()));
+/// A cross-field problem, the first sweep point where it occurs and how
+/// many points have it.
+struct PointIssue {
+    issue: Issue,
+    first: u64,
+    count: u64,
+}
+
+/// Points a cross-field issue at the first involved field the user touched
+/// (swept or set), naming the sweep point when a swept value causes it.
+fn report_issue(c: &mut Collector, found: &PointIssue, set: &[Set], axes: &[Axis]) {
+    let issue = &found.issue;
+    let span = issue.fields.iter().find_map(|p| {
+        axes.iter()
+            .find(|a| a.path() == *p)
+            .map(|a| a.span.clone())
+            .or_else(|| {
+                set.iter()
+                    .find(|s| s.field.path == *p)
+                    .map(|s| s.span.clone())
+            })
+    });
     let mut message = issue.message.clone();
-    if !swept.is_empty() {
-        let idx = sweep::point_indices(axes, point);
-        let vals: Vec<String> = axes
-            .iter()
-            .zip(idx)
-            .filter(|(a, _)| issue.fields.contains(&a.path()))
-            .map(|(a, i)| format!("{} = {}", a.path(), a.values[i]))
-            .collect();
-        message = format!("{message} (at sweep point {point}: {})", vals.join(", "));
+    let idx = sweep::point_indices(axes, found.first);
+    let vals: Vec<String> = axes
+        .iter()
+        .zip(idx)
+        .filter(|(a, _)| issue.fields.contains(&a.path()))
+        .map(|(a, i)| format!("{} = {}", a.path(), a.values[i]))
+        .collect();
+    if !vals.is_empty() {
+        let many = if found.count > 1 {
+            format!(" and {} more", found.count - 1)
+        } else {
+            String::new()
+        };
+        message = format!(
+            "{message} (at sweep point {}{many}: {})",
+            found.first,
+            vals.join(", ")
+        );
     }
-    c.push(span.or(Some(0..0)), issue.fields.first().copied(), message, None);
+    c.push(
+        span.or(Some(0..0)),
+        issue.fields.first().copied(),
+        message,
+        None,
+    );
 }

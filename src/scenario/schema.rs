@@ -82,13 +82,37 @@ pub struct Field {
 
 impl Field {
     /// An integer field in `min..=max`.
-    pub const fn int(path: &'static str, min: i64, max: i64, default: i64, doc: &'static str) -> Self {
-        Field { path, kind: Kind::Int { min, max }, default: Default::Int(default), doc, sweepable: true }
+    pub const fn int(
+        path: &'static str,
+        min: i64,
+        max: i64,
+        default: i64,
+        doc: &'static str,
+    ) -> Self {
+        Field {
+            path,
+            kind: Kind::Int { min, max },
+            default: Default::Int(default),
+            doc,
+            sweepable: true,
+        }
     }
 
     /// A real field between two bounds.
-    pub const fn float(path: &'static str, min: Bound, max: Bound, default: f64, doc: &'static str) -> Self {
-        Field { path, kind: Kind::Float { min, max }, default: Default::Float(default), doc, sweepable: true }
+    pub const fn float(
+        path: &'static str,
+        min: Bound,
+        max: Bound,
+        default: f64,
+        doc: &'static str,
+    ) -> Self {
+        Field {
+            path,
+            kind: Kind::Float { min, max },
+            default: Default::Float(default),
+            doc,
+            sweepable: true,
+        }
     }
 
     /// A choice among fixed strings.
@@ -98,17 +122,32 @@ impl Field {
         default: &'static str,
         doc: &'static str,
     ) -> Self {
-        Field { path, kind: Kind::Choice(options), default: Default::Str(default), doc, sweepable: true }
+        Field {
+            path,
+            kind: Kind::Choice(options),
+            default: Default::Str(default),
+            doc,
+            sweepable: true,
+        }
     }
 
     /// A boolean field.
     pub const fn boolean(path: &'static str, default: bool, doc: &'static str) -> Self {
-        Field { path, kind: Kind::Bool, default: Default::Bool(default), doc, sweepable: true }
+        Field {
+            path,
+            kind: Kind::Bool,
+            default: Default::Bool(default),
+            doc,
+            sweepable: true,
+        }
     }
 
     /// The same field, but not sweepable.
     pub const fn fixed(self) -> Self {
-        Field { sweepable: false, ..self }
+        Field {
+            sweepable: false,
+            ..self
+        }
     }
 
     /// The table this field belongs to (`""` for top-level keys).
@@ -135,7 +174,9 @@ impl Field {
             Default::Str(s) => Value::Str(s.to_string()),
             Default::Bool(b) => Value::Bool(b),
             Default::FileStem => Value::Str(file_stem.to_string()),
-            Default::AllMetrics => Value::StrList(all_metrics.iter().map(|s| s.to_string()).collect()),
+            Default::AllMetrics => {
+                Value::StrList(all_metrics.iter().map(|s| s.to_string()).collect())
+            }
         }
     }
 
@@ -230,11 +271,36 @@ pub const COMMON_FIELDS: &[Field] = &[
         doc: "Name of the scenario; the default output folder is output/<name>/",
         sweepable: false,
     },
-    Field::choice("model", MODEL_NAMES, "climate", "Which model runs: climate, march or bass").fixed(),
-    Field::int("steps", 1, 100_000_000, 100, "Number of steps simulated after step 0 (the initial state)"),
-    Field::int("replicates", 1, 1_000_000_000, 10, "Independent runs per sweep point").fixed(),
-    Field::int("seed", 0, i64::MAX, 1, "Base seed; each run's seed derives from (seed, point, replicate)")
-        .fixed(),
+    Field::choice(
+        "model",
+        MODEL_NAMES,
+        "climate",
+        "Which model runs: climate, march or bass",
+    )
+    .fixed(),
+    Field::int(
+        "steps",
+        1,
+        100_000_000,
+        100,
+        "Number of steps simulated after step 0 (the initial state)",
+    ),
+    Field::int(
+        "replicates",
+        1,
+        1_000_000_000,
+        10,
+        "Independent runs per sweep point",
+    )
+    .fixed(),
+    Field::int(
+        "seed",
+        0,
+        i64::MAX,
+        1,
+        "Base seed; each run's seed derives from (seed, point, replicate)",
+    )
+    .fixed(),
     Field::int(
         "output.every",
         1,
@@ -243,7 +309,12 @@ pub const COMMON_FIELDS: &[Field] = &[
         "Write rows for steps 0, k, 2k, ... and the last; counts are summed since the previous row",
     )
     .fixed(),
-    Field::boolean("output.timeseries", true, "Write timeseries.csv (switch off for huge sweeps)").fixed(),
+    Field::boolean(
+        "output.timeseries",
+        true,
+        "Write timeseries.csv (switch off for huge sweeps)",
+    )
+    .fixed(),
     Field {
         path: "output.metrics",
         kind: Kind::Metrics,
@@ -262,7 +333,9 @@ pub fn fields_for(model: ModelKind) -> impl Iterator<Item = &'static Field> {
 /// Every field of every model (to recognise a key that belongs to another
 /// model's table).
 pub fn all_fields() -> impl Iterator<Item = &'static Field> {
-    COMMON_FIELDS.iter().chain(ModelKind::ALL.iter().flat_map(|m| m.fields().iter()))
+    COMMON_FIELDS
+        .iter()
+        .chain(ModelKind::ALL.iter().flat_map(|m| m.fields().iter()))
 }
 
 /// Looks a field up by its dotted path, among the given model's fields.
@@ -273,7 +346,11 @@ pub fn field(model: ModelKind, path: &str) -> Option<&'static Field> {
 /// Whether `path` names a table that contains fields (e.g. `bass`,
 /// `output`) for any model.
 pub fn is_table(path: &str) -> bool {
-    all_fields().any(|f| f.path.len() > path.len() && f.path.starts_with(path) && f.path.as_bytes()[path.len()] == b'.')
+    all_fields().any(|f| {
+        f.path.len() > path.len()
+            && f.path.starts_with(path)
+            && f.path.as_bytes()[path.len()] == b'.'
+    })
 }
 
 /// The model owning a table path (`bass` -> Bass), if any.

@@ -10,7 +10,12 @@ use crate::scenario::schema::{self, Field};
 /// and default. Sweeps are shown expanded into their lists of values.
 pub fn to_toml(exp: &Experiment) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Scenario \"{}\" ({}), every default filled in.", exp.name, exp.path.display());
+    let _ = writeln!(
+        out,
+        "# Scenario \"{}\" ({}), every default filled in.",
+        exp.name,
+        exp.path.display()
+    );
     let _ = writeln!(out, "# Keys marked (default) are not set in the file.");
     let mut section = "";
     for f in schema::fields_for(exp.model) {
@@ -39,7 +44,11 @@ pub fn to_toml(exp: &Experiment) -> String {
 }
 
 fn write_field(out: &mut String, exp: &Experiment, f: &Field) {
-    let value = exp.base.get(f.path).map(|v| v.to_toml()).unwrap_or_default();
+    let value = exp
+        .base
+        .get(f.path)
+        .map(|v| v.to_toml())
+        .unwrap_or_default();
     let set = exp.set_in_file.contains(&f.path);
     let swept = exp.axes.iter().any(|a| a.path() == f.path);
     let note = match (set, swept) {

@@ -52,17 +52,25 @@ pub struct RangeSpec {
 /// Expands a range into values for `field`, or says what is wrong.
 pub fn expand_range(field: &Field, r: RangeSpec) -> Result<Vec<Value>, String> {
     let raw: Vec<f64> = match (r.steps, r.by) {
-        (Some(_), Some(_)) => return Err("expected either `steps` or `by` in a range, found both".into()),
-        (None, None) => return Err("expected `steps = n` or `by = increment` in a range, found neither".into()),
+        (Some(_), Some(_)) => {
+            return Err("expected either `steps` or `by` in a range, found both".into());
+        }
+        (None, None) => {
+            return Err(
+                "expected `steps = n` or `by = increment` in a range, found neither".into(),
+            );
+        }
         (Some(n), None) => {
             if n < 1 {
-                return Err(format!("expected steps >= 1 (the number of values), found steps = {n}: the range is empty"));
+                return Err(format!(
+                    "expected steps >= 1 (the number of values), found steps = {n}: the range is empty"
+                ));
             }
             if r.from > r.to {
                 return Err(reversed(r));
             }
             if n == 1 {
-                if r.from != r.to {
+                if r.to > r.from {
                     return Err(format!(
                         "expected steps >= 2 for a range from {} to {} (steps counts the values, both ends included), found steps = 1",
                         format_f64(r.from),
@@ -72,11 +80,19 @@ pub fn expand_range(field: &Field, r: RangeSpec) -> Result<Vec<Value>, String> {
                 vec![r.from]
             } else {
                 if n as usize > MAX_AXIS_VALUES {
-                    return Err(format!("expected at most {MAX_AXIS_VALUES} values, found steps = {n}"));
+                    return Err(format!(
+                        "expected at most {MAX_AXIS_VALUES} values, found steps = {n}"
+                    ));
                 }
                 let width = r.to - r.from;
                 (0..n)
-                    .map(|i| if i == n - 1 { r.to } else { round_sig12(r.from + width * i as f64 / (n - 1) as f64) })
+                    .map(|i| {
+                        if i == n - 1 {
+                            r.to
+                        } else {
+                            round_sig12(r.from + width * i as f64 / (n - 1) as f64)
+                        }
+                    })
                     .collect()
             }
         }
@@ -99,10 +115,14 @@ pub fn expand_range(field: &Field, r: RangeSpec) -> Result<Vec<Value>, String> {
                 ));
             }
             if count + 1.0 > MAX_AXIS_VALUES as f64 {
-                return Err(format!("expected at most {MAX_AXIS_VALUES} values, found {count} + 1"));
+                return Err(format!(
+                    "expected at most {MAX_AXIS_VALUES} values, found {count} + 1"
+                ));
             }
             let count = count as i64;
-            (0..=count).map(|i| round_sig12(r.from + by * i as f64)).collect()
+            (0..=count)
+                .map(|i| round_sig12(r.from + by * i as f64))
+                .collect()
         }
     };
     let mut values = Vec::with_capacity(raw.len());
@@ -121,7 +141,11 @@ pub fn expand_range(field: &Field, r: RangeSpec) -> Result<Vec<Value>, String> {
             _ => Value::Float(x),
         };
         if !field.kind.in_range(x) {
-            return Err(format!("expected every value to be {}, but the range gives {}", field.expected(), v));
+            return Err(format!(
+                "expected every value to be {}, but the range gives {}",
+                field.expected(),
+                v
+            ));
         }
         values.push(v);
     }
@@ -138,7 +162,8 @@ fn reversed(r: RangeSpec) -> String {
 
 /// Number of points of the Cartesian product (None if it overflows).
 pub fn point_count(axes: &[Axis]) -> Option<u64> {
-    axes.iter().try_fold(1u64, |acc, a| acc.checked_mul(a.values.len() as u64))
+    axes.iter()
+        .try_fold(1u64, |acc, a| acc.checked_mul(a.values.len() as u64))
 }
 
 /// The index into each axis's values of sweep point `point` (last axis
@@ -177,42 +202,140 @@ mod tests {
 
     #[test]
     fn steps_include_both_ends() {
-        let v = expand_range(&P, RangeSpec { from: 0.01, to: 0.05, steps: Some(5), by: None }).unwrap();
+        let v = expand_range(
+            &P,
+            RangeSpec {
+                from: 0.01,
+                to: 0.05,
+                steps: Some(5),
+                by: None,
+            },
+        )
+        .unwrap();
         assert_eq!(floats(&v), ["0.01", "0.02", "0.03", "0.04", "0.05"]);
     }
 
     #[test]
     fn by_is_rounded_to_12_digits() {
-        let v = expand_range(&P, RangeSpec { from: 0.1, to: 0.9, steps: None, by: Some(0.1) }).unwrap();
-        assert_eq!(floats(&v), ["0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"]);
+        let v = expand_range(
+            &P,
+            RangeSpec {
+                from: 0.1,
+                to: 0.9,
+                steps: None,
+                by: Some(0.1),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            floats(&v),
+            [
+                "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"
+            ]
+        );
     }
 
     #[test]
     fn by_must_divide_the_range() {
-        let e = expand_range(&P, RangeSpec { from: 0.0, to: 1.0, steps: None, by: Some(0.3) }).unwrap_err();
+        let e = expand_range(
+            &P,
+            RangeSpec {
+                from: 0.0,
+                to: 1.0,
+                steps: None,
+                by: Some(0.3),
+            },
+        )
+        .unwrap_err();
         assert!(e.contains("does not divide"), "{e}");
     }
 
     #[test]
     fn reversed_and_empty_ranges_are_errors() {
-        let e = expand_range(&P, RangeSpec { from: 0.5, to: 0.1, steps: Some(3), by: None }).unwrap_err();
+        let e = expand_range(
+            &P,
+            RangeSpec {
+                from: 0.5,
+                to: 0.1,
+                steps: Some(3),
+                by: None,
+            },
+        )
+        .unwrap_err();
         assert!(e.contains("reversed"), "{e}");
-        let e = expand_range(&P, RangeSpec { from: 0.1, to: 0.5, steps: Some(0), by: None }).unwrap_err();
+        let e = expand_range(
+            &P,
+            RangeSpec {
+                from: 0.1,
+                to: 0.5,
+                steps: Some(0),
+                by: None,
+            },
+        )
+        .unwrap_err();
         assert!(e.contains("empty"), "{e}");
     }
 
     #[test]
     fn integer_ranges_must_give_integers_in_range() {
-        let v = expand_range(&N, RangeSpec { from: 10.0, to: 50.0, steps: None, by: Some(10.0) }).unwrap();
-        assert_eq!(v, vec![Value::Int(10), Value::Int(20), Value::Int(30), Value::Int(40), Value::Int(50)]);
-        assert!(expand_range(&N, RangeSpec { from: 1.0, to: 2.0, steps: Some(3), by: None }).is_err());
-        assert!(expand_range(&N, RangeSpec { from: 0.0, to: 20.0, steps: Some(3), by: None }).is_err());
+        let v = expand_range(
+            &N,
+            RangeSpec {
+                from: 10.0,
+                to: 50.0,
+                steps: None,
+                by: Some(10.0),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            vec![
+                Value::Int(10),
+                Value::Int(20),
+                Value::Int(30),
+                Value::Int(40),
+                Value::Int(50)
+            ]
+        );
+        assert!(
+            expand_range(
+                &N,
+                RangeSpec {
+                    from: 1.0,
+                    to: 2.0,
+                    steps: Some(3),
+                    by: None
+                }
+            )
+            .is_err()
+        );
+        assert!(
+            expand_range(
+                &N,
+                RangeSpec {
+                    from: 0.0,
+                    to: 20.0,
+                    steps: Some(3),
+                    by: None
+                }
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn points_enumerate_the_product_last_axis_fastest() {
-        let a = Axis { field: &P, values: vec![Value::Float(0.1), Value::Float(0.2)], span: 0..0 };
-        let b = Axis { field: &N, values: vec![Value::Int(1), Value::Int(2), Value::Int(3)], span: 0..0 };
+        let a = Axis {
+            field: &P,
+            values: vec![Value::Float(0.1), Value::Float(0.2)],
+            span: 0..0,
+        };
+        let b = Axis {
+            field: &N,
+            values: vec![Value::Int(1), Value::Int(2), Value::Int(3)],
+            span: 0..0,
+        };
         let axes = vec![a, b];
         assert_eq!(point_count(&axes), Some(6));
         assert_eq!(point_indices(&axes, 0), vec![0, 0]);

@@ -70,7 +70,11 @@ impl Value {
             Value::Int(i) => i.to_string(),
             Value::Float(x) => {
                 let s = format_f64(*x);
-                if s.contains(['.', 'e', 'E']) { s } else { format!("{s}.0") }
+                if s.contains(['.', 'e', 'E']) {
+                    s
+                } else {
+                    format!("{s}.0")
+                }
             }
             Value::Str(s) => toml_string(s),
             Value::Bool(b) => b.to_string(),
@@ -165,7 +169,7 @@ mod tests {
     fn rounding_removes_binary_noise() {
         assert_eq!(format_f64(round_sig12(0.1 + 0.2)), "0.3");
         assert_eq!(format_f64(round_sig12(0.01 + 2.0 * 0.01)), "0.03");
-        assert_eq!(round_sig12(-5.0), -5.0);
+        assert_eq!(format_f64(round_sig12(-5.0)), "-5");
     }
 
     #[test]

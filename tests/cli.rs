@@ -1,0 +1,213 @@
+//! The command line: run with its options, show, validate, completions.
+
+use predicates::prelude::*;
+
+use crate::util::{bundled, ideaflow, root, write};
+
+const SMALL: &str = r#"
+model = "bass"
+steps = 5
+replicates = 2
+[bass]
+agents = 50
+"#;
+
+#[test]
+fn default_output_folder_is_output_slash_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny-example.toml", SMALL);
+    ideaflow()
+        .current_dir(dir.path())
+        .args(["run", "tiny-example.toml"])
+        .assert()
+        .success();
+    assert!(dir.path().join("output/tiny-example/runs.csv").exists());
+    // The name key, when set, names the folder.
+    write(
+        dir.path(),
+        "other.toml",
+        &format!("name = \"named\"\n{SMALL}"),
+    );
+    ideaflow()
+        .current_dir(dir.path())
+        .args(["run", "other.toml", "--quiet"])
+        .assert()
+        .success();
+    assert!(dir.path().join("output/named/manifest.json").exists());
+}
+
+#[test]
+fn existing_results_are_refused_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(dir.path(), "s.toml", SMALL);
+    let out = dir.path().join("out");
+    ideaflow()
+        .arg("run")
+        .arg(&s)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let before = std::fs::read(out.join("runs.csv")).unwrap();
+    ideaflow()
+        .arg("run")
+        .arg(&s)
+        .arg("--out")
+        .arg(&out)
+        .args(["--seed", "99"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("already holds results")
+                .and(predicate::str::contains("--force")),
+        );
+    assert_eq!(
+        std::fs::read(out.join("runs.csv")).unwrap(),
+        before,
+        "refused run must not touch results"
+    );
+    ideaflow()
+        .arg("run")
+        .arg(&s)
+        .arg("--out")
+        .arg(&out)
+        .args(["--seed", "99", "--force"])
+        .assert()
+        .success();
+    assert_ne!(std::fs::read(out.join("runs.csv")).unwrap(), before);
+}
+
+#[test]
+fn an_empty_existing_folder_is_fine() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(dir.path(), "s.toml", SMALL);
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    ideaflow()
+        .arg("run")
+        .arg(&s)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+}
+
+#[test]
+fn overrides_replace_file_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(dir.path(), "s.toml", SMALL);
+    let out = dir.path().join("out");
+    ideaflow()
+        .arg("run")
+        .arg(&s)
+        .arg("--out")
+        .arg(&out)
+        .args([
+            "--replicates",
+            "3",
+            "--steps",
+            "7",
+            "--seed",
+            "4",
+            "--quiet",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["replicates"], 3);
+    assert_eq!(m["seed"], 4);
+    assert_eq!(m["base_parameters"]["steps"], 7);
+    assert_eq!(m["rows"]["timeseries"], 3 * 8);
+}
+
+#[test]
+fn show_fills_every_default_and_reads_back_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ideaflow()
+        .arg("show")
+        .arg(bundled("bass-networks.toml"))
+        .assert()
+        .success();
+    let shown = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for key in [
+        "rewire = 0.1",
+        "initial_adopters = 0",
+        "every = 5",
+        "timeseries = true",
+        "metrics = [\"time\"",
+    ] {
+        assert!(shown.contains(key), "show lacks {key}:\n{shown}");
+    }
+    assert!(shown.contains("(default)"));
+    // What show prints is itself a valid scenario with the same parameters.
+    let again = write(dir.path(), "bass-networks.toml", &shown);
+    let reshown = ideaflow().arg("show").arg(&again).assert().success();
+    let a = ideaflow::scenario::load(&bundled("bass-networks.toml"), &Default::default()).unwrap();
+    let b = ideaflow::scenario::load(&again, &Default::default()).unwrap();
+    assert_eq!(a.base, b.base);
+    assert_eq!(a.points(), b.points());
+    assert!(String::from_utf8_lossy(&reshown.get_output().stdout).contains("network"));
+}
+
+#[test]
+fn validate_counts_runs_and_rows() {
+    ideaflow()
+        .arg("validate")
+        .arg(bundled("bass-networks.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "4 points x 10 replicates = 40 runs",
+        ))
+        // 200 steps every 5: 41 rows per run.
+        .stdout(predicate::str::contains(
+            "timeseries.csv 1640, runs.csv 40, summary.csv 656",
+        ));
+}
+
+#[test]
+fn every_bundled_scenario_is_valid() {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2);
+    ideaflow().arg("validate").args(&files).assert().success();
+}
+
+#[test]
+fn completions_are_generated() {
+    ideaflow()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ideaflow"));
+    ideaflow().args(["completions", "zsh"]).assert().success();
+}
+
+#[test]
+fn version_names_the_commit() {
+    ideaflow()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("commit"));
+}
+
+#[test]
+fn help_snapshot() {
+    let out = ideaflow().args(["run", "--help"]).assert().success();
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.get_output().stdout));
+}
+
+#[test]
+fn threads_must_be_positive() {
+    ideaflow()
+        .args(["run", "x.toml", "--threads", "0"])
+        .assert()
+        .code(2);
+}
