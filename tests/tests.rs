@@ -6,4 +6,5 @@ mod bass_validation;
 mod cli;
 mod determinism;
 mod outputs;
+mod properties;
 mod util;
