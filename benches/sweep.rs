@@ -1,14 +1,16 @@
-//! Speed of a sweep of many small runs through the whole engine (parallel
-//! runs, ordered CSV writing, summaries), on one and on two threads.
+//! Speed of whole sweeps through the engine (parallel runs, ordered CSV
+//! writing, summaries) on one and on two threads:
+//! - many small runs: 1,000 runs of a 1,000-agent small world, 50 steps;
+//! - a few large runs: 4 runs of a 100,000-agent small world, 50 steps.
 //!
-//! Run: `cargo bench --bench sweep` (results in docs/performance.md).
+//! Throughput is in agent-steps. Run: `cargo bench --bench sweep`
+//! (results in docs/performance.md).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ideaflow::engine::{self, RunOptions, progress::Silent};
 use ideaflow::scenario::{self, Overrides};
 
-/// 10 points x 100 replicates of a 1,000-agent small world for 50 steps.
-const SCENARIO: &str = r#"
+const SMALL_RUNS: &str = r#"
 model = "bass"
 steps = 50
 replicates = 100
@@ -20,25 +22,38 @@ dt = 0.1
 "bass.q" = { from = 0.1, to = 1.0, steps = 10 }
 "#;
 
+const LARGE_RUNS: &str = r#"
+model = "bass"
+steps = 50
+replicates = 4
+[bass]
+agents = 100000
+network = "small_world"
+dt = 0.1
+"#;
+
 fn sweep(c: &mut Criterion) {
-    let exp = scenario::parse("bench.toml".as_ref(), SCENARIO, &Overrides::default()).expect("valid scenario");
     let dir = tempfile::tempdir().expect("temp dir");
     let mut g = c.benchmark_group("sweep");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(exp.runs()));
-    for threads in [1, 2] {
-        g.bench_function(format!("1000_runs_threads_{threads}"), |b| {
-            b.iter(|| {
-                let opts = RunOptions {
-                    out_dir: dir.path().join("out"),
-                    threads,
-                    force: true,
-                    command_line: vec![],
-                    progress: &Silent,
-                };
-                engine::run(&exp, &opts).expect("run")
-            })
-        });
+    for (name, text) in [("1000_runs_of_1k_agents", SMALL_RUNS), ("4_runs_of_100k_agents", LARGE_RUNS)] {
+        let exp = scenario::parse("bench.toml".as_ref(), text, &Overrides::default()).expect("valid scenario");
+        let agent_steps = exp.runs() * exp.base.u64("bass.agents") * exp.base.u64("steps");
+        g.throughput(Throughput::Elements(agent_steps));
+        for threads in [1, 2] {
+            g.bench_function(format!("{name}/threads_{threads}"), |b| {
+                b.iter(|| {
+                    let opts = RunOptions {
+                        out_dir: dir.path().join("out"),
+                        threads,
+                        force: true,
+                        command_line: vec![],
+                        progress: &Silent,
+                    };
+                    engine::run(&exp, &opts).expect("run")
+                })
+            });
+        }
     }
     g.finish();
 }
