@@ -2,7 +2,7 @@
 //! decides whether a terminal bar is shown (stderr is a terminal and
 //! `--quiet` was not given), so the library never inspects the terminal.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// Receives progress of a sweep.
 pub trait Progress {
@@ -29,8 +29,13 @@ impl Bar {
     pub fn stderr() -> Bar {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{bar:30.cyan/blue} {pos}/{len} runs  {per_sec:.dim}  {elapsed_precise} elapsed, {eta} left",
+            "{bar:30.cyan/blue} {human_pos}/{human_len} runs  {rate:.dim}  {elapsed_precise} elapsed, {eta} left",
         )
+        .map(|s| {
+            s.with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1} runs/s", state.per_sec());
+            })
+        })
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         Bar(bar)

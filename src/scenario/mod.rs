@@ -549,7 +549,11 @@ fn check_value(
             }
         },
         Kind::Text => match v.as_str() {
-            Some(s) => Some(Value::Str(s.to_string())),
+            Some(s) if !s.trim().is_empty() => Some(Value::Str(s.to_string())),
+            Some(_) => {
+                c.expected(span, field.path, "a non-empty string", "an empty string");
+                None
+            }
             None => {
                 c.expected(span, field.path, &expected, &describe(v));
                 None
