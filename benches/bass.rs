@@ -12,12 +12,24 @@ use ideaflow::model::bass::{Bass, BassParams, NetworkKind};
 const STEPS: u64 = 50;
 
 fn params(agents: usize, network: NetworkKind) -> BassParams {
-    BassParams { agents, p: 0.03, q: 0.38, dt: 0.1, network, degree: 10, rewire: 0.1, initial_adopters: 0 }
+    BassParams {
+        agents,
+        p: 0.03,
+        q: 0.38,
+        dt: 0.1,
+        network,
+        degree: 10,
+        rewire: 0.1,
+        initial_adopters: 0,
+    }
 }
 
 fn step_loop(c: &mut Criterion) {
     let mut g = c.benchmark_group("bass_step");
-    for (name, network) in [("small_world", NetworkKind::SmallWorld), ("complete", NetworkKind::Complete)] {
+    for (name, network) in [
+        ("small_world", NetworkKind::SmallWorld),
+        ("complete", NetworkKind::Complete),
+    ] {
         let n = 100_000;
         let p = params(n, network);
         // 50 steps of dt = 0.1 take adoption from 0 to about 0.5: a mix of
@@ -42,10 +54,15 @@ fn step_loop(c: &mut Criterion) {
 fn build(c: &mut Criterion) {
     let mut g = c.benchmark_group("bass_build");
     g.sample_size(20);
-    for (name, network) in [("small_world", NetworkKind::SmallWorld), ("random", NetworkKind::Random)] {
+    for (name, network) in [
+        ("small_world", NetworkKind::SmallWorld),
+        ("random", NetworkKind::Random),
+    ] {
         let p = params(100_000, network);
         g.throughput(Throughput::Elements(100_000));
-        g.bench_function(format!("{name}_100k"), |b| b.iter(|| black_box(Bass::new(&p, 7).adopters())));
+        g.bench_function(format!("{name}_100k"), |b| {
+            b.iter(|| black_box(Bass::new(&p, 7).adopters()))
+        });
     }
     g.finish();
 }

@@ -36,8 +36,12 @@ fn sweep(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut g = c.benchmark_group("sweep");
     g.sample_size(10);
-    for (name, text) in [("1000_runs_of_1k_agents", SMALL_RUNS), ("4_runs_of_100k_agents", LARGE_RUNS)] {
-        let exp = scenario::parse("bench.toml".as_ref(), text, &Overrides::default()).expect("valid scenario");
+    for (name, text) in [
+        ("1000_runs_of_1k_agents", SMALL_RUNS),
+        ("4_runs_of_100k_agents", LARGE_RUNS),
+    ] {
+        let exp = scenario::parse("bench.toml".as_ref(), text, &Overrides::default())
+            .expect("valid scenario");
         let agent_steps = exp.runs() * exp.base.u64("bass.agents") * exp.base.u64("steps");
         g.throughput(Throughput::Elements(agent_steps));
         for threads in [1, 2] {

@@ -218,11 +218,21 @@ fn docs_scenario_md_documents_every_key() {
     for model in ideaflow::model::ModelKind::ALL {
         for f in ideaflow::scenario::schema::fields_for(model) {
             let section = f.section();
-            let heading = if section.is_empty() { "## Top level".to_string() } else { format!("## `[{section}]`") };
-            let start = doc.find(&heading).unwrap_or_else(|| panic!("docs/scenario.md lacks {heading}"));
+            let heading = if section.is_empty() {
+                "## Top level".to_string()
+            } else {
+                format!("## `[{section}]`")
+            };
+            let start = doc
+                .find(&heading)
+                .unwrap_or_else(|| panic!("docs/scenario.md lacks {heading}"));
             let body = &doc[start..];
             let end = body[3..].find("\n## ").map_or(body.len(), |i| i + 3);
-            assert!(body[..end].contains(&format!("| `{}` |", f.key())), "docs/scenario.md lacks `{}`", f.path);
+            assert!(
+                body[..end].contains(&format!("| `{}` |", f.key())),
+                "docs/scenario.md lacks `{}`",
+                f.path
+            );
         }
     }
 }
