@@ -5,6 +5,7 @@ mod bad_input;
 mod bass_validation;
 mod cli;
 mod determinism;
+mod march;
 mod outputs;
 mod properties;
 mod util;

@@ -58,6 +58,7 @@ pub fn layout(exp: &Experiment) -> Layout {
     Layout {
         swept: exp.axes.iter().map(|a| a.path()).collect(),
         metrics: exp.metric_defs(),
+        run_columns: exp.model.run_columns().to_vec(),
     }
 }
 

@@ -48,6 +48,9 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
     let mut since_row = vec![0.0; all.len()];
     let mut totals = vec![0.0; all.len()];
 
+    // Levels are only needed at output rows, so a model without count
+    // metrics is observed only there (and when it settles).
+    let every_step = all.iter().any(|d| d.agg == Agg::Count);
     let mut sim = exp.model.build(&params, id.seed);
     sim.observe(&mut cur);
     let push_row = |rows: &mut Vec<f64>, cur: &[f64], since: &[f64]| {
@@ -61,8 +64,10 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
     };
     push_row(&mut rows, &cur, &since_row);
     let mut next_row = 1;
+    let mut settled = false;
     for t in 1..=steps {
-        if sim.finished() {
+        let is_row = next_row < row_steps.len() && row_steps[next_row] == t;
+        if settled {
             // The final state stands for every later step: no more events.
             for (k, def) in all.iter().enumerate() {
                 if def.agg == Agg::Count {
@@ -71,20 +76,27 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
             }
         } else {
             sim.step(t);
-            sim.observe(&mut cur);
-        }
-        for (k, def) in all.iter().enumerate() {
-            if def.agg == Agg::Count {
-                since_row[k] += cur[k];
-                totals[k] += cur[k];
+            settled = sim.finished();
+            if every_step || is_row || settled {
+                sim.observe(&mut cur);
             }
         }
-        if next_row < row_steps.len() && row_steps[next_row] == t {
+        if every_step {
+            for (k, def) in all.iter().enumerate() {
+                if def.agg == Agg::Count {
+                    since_row[k] += cur[k];
+                    totals[k] += cur[k];
+                }
+            }
+        }
+        if is_row {
             push_row(&mut rows, &cur, &since_row);
             since_row.iter_mut().for_each(|x| *x = 0.0);
             next_row += 1;
         }
     }
+    let mut run_values = vec![f64::NAN; exp.model.run_columns().len()];
+    sim.run_values(&mut run_values);
 
     let last = sel.iter().map(|&k| cur[k]).collect();
     let totals = sel
@@ -112,6 +124,7 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
         rows,
         last,
         totals,
+        run_values,
         timeseries: Vec::new(),
     };
     if exp.timeseries {

@@ -6,6 +6,8 @@
 //! [`Simulation`] that the engine steps and observes.
 
 pub mod bass;
+pub mod knowledge;
+pub mod march;
 pub mod network;
 
 use crate::scenario::params::ParamSet;
@@ -72,6 +74,10 @@ pub trait Simulation: Send {
     fn finished(&self) -> bool {
         false
     }
+
+    /// Writes the run-level values (the model's `run_columns`) at the end of
+    /// the run; NaN for an undefined value.
+    fn run_values(&self, _out: &mut [f64]) {}
 }
 
 /// The models ideaflow can run.
@@ -105,14 +111,15 @@ impl ModelKind {
 
     /// Whether this build of ideaflow can run the model.
     pub fn implemented(self) -> bool {
-        matches!(self, ModelKind::Bass)
+        matches!(self, ModelKind::Bass | ModelKind::March)
     }
 
     /// The model's own scenario fields (its table).
     pub fn fields(self) -> &'static [Field] {
         match self {
             ModelKind::Bass => bass::FIELDS,
-            ModelKind::Climate | ModelKind::March => &[],
+            ModelKind::March => march::FIELDS,
+            ModelKind::Climate => &[],
         }
     }
 
@@ -120,7 +127,17 @@ impl ModelKind {
     pub fn metrics(self) -> &'static [MetricDef] {
         match self {
             ModelKind::Bass => bass::METRICS,
-            ModelKind::Climate | ModelKind::March => &[],
+            ModelKind::March => march::METRICS,
+            ModelKind::Climate => &[],
+        }
+    }
+
+    /// Run-level columns of runs.csv besides the metrics (e.g. March's
+    /// `equilibrium_step`), written as integers.
+    pub fn run_columns(self) -> &'static [&'static str] {
+        match self {
+            ModelKind::March => march::RUN_COLUMNS,
+            ModelKind::Bass | ModelKind::Climate => &[],
         }
     }
 
@@ -128,7 +145,8 @@ impl ModelKind {
     pub fn check(self, params: &ParamSet) -> Vec<Issue> {
         match self {
             ModelKind::Bass => bass::BassParams::check(params),
-            ModelKind::Climate | ModelKind::March => Vec::new(),
+            ModelKind::March => march::MarchParams::check(params),
+            ModelKind::Climate => Vec::new(),
         }
     }
 
@@ -139,7 +157,11 @@ impl ModelKind {
                 &bass::BassParams::from_params(params),
                 run_seed,
             )),
-            ModelKind::Climate | ModelKind::March => {
+            ModelKind::March => Box::new(march::March::new(
+                &march::MarchParams::from_params(params),
+                run_seed,
+            )),
+            ModelKind::Climate => {
                 unreachable!("scenario validation rejects models that are not implemented")
             }
         }

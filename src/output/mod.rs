@@ -33,6 +33,8 @@ pub struct Layout {
     pub swept: Vec<&'static str>,
     /// Metrics written, in column order.
     pub metrics: Vec<&'static MetricDef>,
+    /// Run-level columns of runs.csv after the metrics.
+    pub run_columns: Vec<&'static str>,
 }
 
 /// The results of one finished run, ready to be written.
@@ -56,6 +58,8 @@ pub struct RunRecord {
     pub last: Vec<f64>,
     /// Each count metric summed over the run (NaN for levels).
     pub totals: Vec<f64>,
+    /// The model's run-level values (NaN when undefined).
+    pub run_values: Vec<f64>,
     /// The run's timeseries.csv rows, already formatted (empty when off).
     pub timeseries: Vec<u8>,
 }

@@ -1,11 +1,12 @@
 //! `runs.csv`: one row per run: run_id, point_id, replicate, seed, the swept
 //! parameters, then every metric at the last step under its own name, and
-//! for count metrics `<metric>_total` over the whole run, right after it.
+//! for count metrics `<metric>_total` over the whole run, right after it;
+//! then the model's run-level columns (e.g. March's `equilibrium_step`).
 
 use std::fs::File;
 use std::io::BufWriter;
 
-use crate::model::Agg;
+use crate::model::{Agg, Fmt};
 use crate::output::format::NumFmt;
 use crate::output::{Layout, RunRecord, Sink, write_header};
 
@@ -22,6 +23,7 @@ pub fn header(layout: &Layout) -> Vec<String> {
             cols.push(format!("{}_total", m.name));
         }
     }
+    cols.extend(layout.run_columns.iter().map(|c| c.to_string()));
     cols
 }
 
@@ -66,6 +68,9 @@ impl Sink for RunsCsv {
             if m.agg == Agg::Count {
                 w.write_field(f.metric(rec.totals[k], m.fmt)).map_err(e)?;
             }
+        }
+        for &v in &rec.run_values {
+            w.write_field(f.metric(v, Fmt::Int)).map_err(e)?;
         }
         w.write_record(None::<&[u8]>).map_err(e)?;
         self.rows += 1;

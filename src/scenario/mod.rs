@@ -219,12 +219,14 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
             span.or(Some(0..0)),
             Some("model"),
             format!(
-                "expected a model this version of ideaflow can run (\"bass\"), found \"{}\"{how}",
+                "expected a model this version of ideaflow can run ({}), found \"{}\"{how}",
+                implemented_models(),
                 model.name()
             ),
             Some(format!(
-                "the {} model is not implemented yet; set model = \"bass\"",
-                model.name()
+                "the {} model is not implemented yet; set model to {}",
+                model.name(),
+                implemented_models()
             )),
         );
     }
@@ -352,6 +354,15 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         axes,
         set_in_file,
     })
+}
+
+fn implemented_models() -> String {
+    let names: Vec<String> = ModelKind::ALL
+        .iter()
+        .filter(|m| m.implemented())
+        .map(|m| format!("\"{}\"", m.name()))
+        .collect();
+    names.join(" or ")
 }
 
 /// A field the file sets, with its value and where it is.
