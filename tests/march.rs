@@ -213,7 +213,7 @@ proptest! {
                     prop_assert!((-1..=1).contains(&b.get(d)));
                 }
             }
-            sim.observe(&mut out);
+            sim.observe(&mut out, true);
             prop_assert!((-1.0..=1.0).contains(&out[0]));
             for &share in &out[1..3] {
                 prop_assert!((0.0..=1.0).contains(&share));

@@ -72,13 +72,13 @@ proptest! {
         let params = BassParams { agents: n, p, q, dt, network: net, degree, rewire, initial_adopters: initial };
         let mut sim = Bass::new(&params, seed);
         let mut out = [0.0; 4];
-        sim.observe(&mut out);
+        sim.observe(&mut out, true);
         prop_assert_eq!(out[1] as usize, initial);
         let mut prev = out[1];
         let mut new_sum = 0.0;
         for t in 1..=30 {
             sim.step(t);
-            sim.observe(&mut out);
+            sim.observe(&mut out, true);
             prop_assert!((0.0..=1.0).contains(&out[2]), "fraction {}", out[2]);
             prop_assert!(out[1] >= prev && out[1] <= n as f64);
             prop_assert_eq!(out[3], out[1] - prev);

@@ -15,6 +15,7 @@ use crate::output::manifest::{
 };
 use crate::output::runs::RunsCsv;
 use crate::output::summary::SummaryCsv;
+use crate::output::teams::TeamsCsv;
 use crate::output::timeseries::TimeseriesCsv;
 use crate::output::{Layout, Sink, Staging};
 use crate::scenario::Experiment;
@@ -59,6 +60,11 @@ pub fn layout(exp: &Experiment) -> Layout {
         swept: exp.axes.iter().map(|a| a.path()).collect(),
         metrics: exp.metric_defs(),
         run_columns: exp.model.run_columns().to_vec(),
+        team_columns: if exp.teams {
+            exp.model.team_columns().iter().collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -92,6 +98,12 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
         let w = staging.create("timeseries.csv")?;
         sinks.push(Box::new(
             TimeseriesCsv::new(w, &layout).map_err(io("timeseries.csv"))?,
+        ));
+    }
+    if exp.teams {
+        let w = staging.create("teams.csv")?;
+        sinks.push(Box::new(
+            TeamsCsv::new(w, &layout).map_err(io("teams.csv"))?,
         ));
     }
     let w = staging.create("runs.csv")?;
@@ -137,6 +149,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
         let n = s.finish().map_err(io(s.file_name()))?;
         match s.file_name() {
             "timeseries.csv" => rows.timeseries = Some(n),
+            "teams.csv" => rows.teams = Some(n),
             "runs.csv" => rows.runs = n,
             _ => rows.summary = n,
         }

@@ -1,9 +1,10 @@
 //! One run: build the model for (point, replicate), step it, and collect
-//! the output rows (counts summed since the previous row, levels at the
-//! row's step), the last step's values and the run totals.
+//! the output rows (counts summed since the previous row, ratios of those
+//! sums, levels at the row's step), the last step's values, the run totals
+//! and, when asked, the per-team rows.
 
-use crate::model::Agg;
-use crate::output::{Layout, RunRecord, timeseries};
+use crate::model::{Agg, MetricDef};
+use crate::output::{Layout, RunRecord, teams, timeseries};
 use crate::rng;
 use crate::scenario::{Experiment, output_steps};
 
@@ -34,79 +35,116 @@ impl RunId {
     }
 }
 
+/// How each metric's written value is made from the per-step values.
+#[derive(Clone, Copy)]
+enum Source {
+    Count,
+    Level,
+    Ratio(usize, usize),
+}
+
+fn sources(all: &[MetricDef]) -> Vec<Source> {
+    let index = |name: &str| {
+        all.iter()
+            .position(|m| m.name == name)
+            .unwrap_or_else(|| panic!("internal error: no metric `{name}`"))
+    };
+    all.iter()
+        .map(|m| match m.agg {
+            Agg::Count => Source::Count,
+            Agg::Level => Source::Level,
+            Agg::Ratio { num, den } => Source::Ratio(index(num), index(den)),
+        })
+        .collect()
+}
+
+fn ratio(num: f64, den: f64) -> f64 {
+    if den > 0.0 { num / den } else { f64::NAN }
+}
+
 /// Simulates one run and returns its record.
 pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
     let params = exp.point(id.point);
     let steps = exp.steps_at(&params);
     let all = exp.model.metrics();
+    let src = sources(all);
     let sel = &exp.metrics;
-    let m = sel.len();
 
     let row_steps: Vec<u64> = output_steps(steps, exp.every).collect();
-    let mut rows = Vec::with_capacity(row_steps.len() * m);
+    let mut rows = Vec::with_capacity(row_steps.len() * sel.len());
     let mut cur = vec![0.0; all.len()];
     let mut since_row = vec![0.0; all.len()];
     let mut totals = vec![0.0; all.len()];
-
-    // Levels are only needed at output rows, so a model without count
-    // metrics is observed only there (and when it settles).
-    let every_step = all.iter().any(|d| d.agg == Agg::Count);
-    let mut sim = exp.model.build(&params, id.seed);
-    sim.observe(&mut cur);
-    let push_row = |rows: &mut Vec<f64>, cur: &[f64], since: &[f64]| {
-        for &k in sel {
-            rows.push(if all[k].agg == Agg::Count {
-                since[k]
-            } else {
-                cur[k]
-            });
-        }
+    let value = |k: usize, cur: &[f64], sums: &[f64]| match src[k] {
+        Source::Count => sums[k],
+        Source::Level => cur[k],
+        Source::Ratio(n, d) => ratio(sums[n], sums[d]),
     };
-    push_row(&mut rows, &cur, &since_row);
+
+    let mut sim = exp.model.build(&params, id.seed);
+    let mut team_values = Vec::new();
+    let mut team_bytes = Vec::new();
+    let team_cols = exp.model.team_columns().len();
+    let mut record_teams =
+        |sim: &mut Box<dyn crate::model::Simulation>, step: u64, bytes: &mut Vec<u8>| {
+            if exp.teams {
+                team_values.clear();
+                sim.observe_teams(&mut team_values);
+                teams::format_rows(
+                    layout,
+                    &id,
+                    &exp.point_values(id.point),
+                    step,
+                    &team_values,
+                    team_cols,
+                    bytes,
+                );
+            }
+        };
+
+    sim.observe(&mut cur, true);
+    rows.extend(sel.iter().map(|&k| value(k, &cur, &since_row)));
+    record_teams(&mut sim, 0, &mut team_bytes);
     let mut next_row = 1;
     let mut settled = false;
     for t in 1..=steps {
         let is_row = next_row < row_steps.len() && row_steps[next_row] == t;
         if settled {
             // The final state stands for every later step: no more events.
-            for (k, def) in all.iter().enumerate() {
-                if def.agg == Agg::Count {
+            for (k, s) in src.iter().enumerate() {
+                if matches!(s, Source::Count) {
                     cur[k] = 0.0;
                 }
             }
         } else {
             sim.step(t);
             settled = sim.finished();
-            if every_step || is_row || settled {
-                sim.observe(&mut cur);
-            }
+            sim.observe(&mut cur, is_row || settled);
         }
-        if every_step {
-            for (k, def) in all.iter().enumerate() {
-                if def.agg == Agg::Count {
-                    since_row[k] += cur[k];
-                    totals[k] += cur[k];
-                }
+        for (k, s) in src.iter().enumerate() {
+            if matches!(s, Source::Count) {
+                since_row[k] += cur[k];
+                totals[k] += cur[k];
             }
         }
         if is_row {
-            push_row(&mut rows, &cur, &since_row);
+            rows.extend(sel.iter().map(|&k| value(k, &cur, &since_row)));
             since_row.iter_mut().for_each(|x| *x = 0.0);
+            record_teams(&mut sim, t, &mut team_bytes);
             next_row += 1;
         }
     }
     let mut run_values = vec![f64::NAN; exp.model.run_columns().len()];
     sim.run_values(&mut run_values);
 
-    let last = sel.iter().map(|&k| cur[k]).collect();
+    // runs.csv: each metric at the last step (a ratio over the last step),
+    // and run totals for counts and ratios.
+    let last = sel.iter().map(|&k| value(k, &cur, &cur)).collect();
     let totals = sel
         .iter()
-        .map(|&k| {
-            if all[k].agg == Agg::Count {
-                totals[k]
-            } else {
-                f64::NAN
-            }
+        .map(|&k| match src[k] {
+            Source::Level => f64::NAN,
+            _ => value(k, &cur, &totals),
         })
         .collect();
     let swept = exp
@@ -126,6 +164,7 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
         totals,
         run_values,
         timeseries: Vec::new(),
+        teams: team_bytes,
     };
     if exp.timeseries {
         rec.timeseries = timeseries::format_rows(layout, &rec);

@@ -21,7 +21,7 @@
 use rand::RngExt;
 
 use crate::model::network::{self, Csr};
-use crate::model::{Agg, Fmt, Issue, MetricDef, Simulation};
+use crate::model::{Fmt, Issue, MetricDef, Simulation};
 use crate::rng::{Purpose, SETUP, stream};
 use crate::scenario::params::ParamSet;
 use crate::scenario::schema::{Bound, Field};
@@ -93,30 +93,10 @@ pub const FIELDS: &[Field] = &[
 
 /// The metrics of the Bass model, in column order.
 pub const METRICS: &[MetricDef] = &[
-    MetricDef {
-        name: "time",
-        agg: Agg::Level,
-        fmt: Fmt::Float,
-        doc: "Model time in years: step * dt",
-    },
-    MetricDef {
-        name: "adopters",
-        agg: Agg::Level,
-        fmt: Fmt::Int,
-        doc: "Agents who have adopted",
-    },
-    MetricDef {
-        name: "adoption_fraction",
-        agg: Agg::Level,
-        fmt: Fmt::Float,
-        doc: "adopters / agents",
-    },
-    MetricDef {
-        name: "new_adopters",
-        agg: Agg::Count,
-        fmt: Fmt::Int,
-        doc: "Agents adopting during the step(s)",
-    },
+    MetricDef::level("time", Fmt::Float, "Model time in years: step * dt"),
+    MetricDef::level("adopters", Fmt::Int, "Agents who have adopted"),
+    MetricDef::level("adoption_fraction", Fmt::Float, "adopters / agents"),
+    MetricDef::count("new_adopters", "Agents adopting during the step(s)"),
 ];
 
 /// The network of a Bass run.
@@ -312,7 +292,7 @@ impl Bass {
 }
 
 impl Simulation for Bass {
-    fn observe(&self, out: &mut [f64]) {
+    fn observe(&self, out: &mut [f64], _levels: bool) {
         // Rounded so that step 3 of dt = 0.1 reads 0.3, not 0.30000000000000004.
         out[0] = round_sig12(self.step as f64 * self.dt);
         out[1] = self.adopters as f64;

@@ -26,7 +26,7 @@ use rand::distr::Bernoulli;
 use rand::{Rng, RngExt};
 
 use crate::model::knowledge::{self, CodeLearning, ColumnCounter, Dims, MAX_DIMENSIONS, Ternary};
-use crate::model::{Agg, Fmt, Issue, MetricDef, Simulation};
+use crate::model::{Fmt, Issue, MetricDef, Simulation};
 use crate::rng::{Purpose, SETUP, stream};
 use crate::scenario::params::ParamSet;
 use crate::scenario::schema::{Bound, Field};
@@ -112,42 +112,36 @@ pub const FIELDS: &[Field] = &[
 
 /// The metrics of the March model, in column order.
 pub const METRICS: &[MetricDef] = &[
-    MetricDef {
-        name: "code_score",
-        agg: Agg::Level,
-        fmt: Fmt::Float,
-        doc: "sum_d c_d r_d / m: correct minus incorrect code dimensions",
-    },
-    MetricDef {
-        name: "code_knowledge",
-        agg: Agg::Level,
-        fmt: Fmt::Float,
-        doc: "Share of dimensions where c_d = r_d",
-    },
-    MetricDef {
-        name: "belief_knowledge",
-        agg: Agg::Level,
-        fmt: Fmt::Float,
-        doc: "Mean over individuals of the share of dimensions where b_id = r_d",
-    },
-    MetricDef {
-        name: "belief_diversity",
-        agg: Agg::Level,
-        fmt: Fmt::Float,
-        doc: "Chance that two different individuals differ on a dimension, averaged over dimensions",
-    },
-    MetricDef {
-        name: "superior_size",
-        agg: Agg::Level,
-        fmt: Fmt::Int,
-        doc: "Individuals superior to the code in the last period",
-    },
-    MetricDef {
-        name: "at_equilibrium",
-        agg: Agg::Level,
-        fmt: Fmt::Bool,
-        doc: "Every belief equals the code and the code has no zeros",
-    },
+    MetricDef::level(
+        "code_score",
+        Fmt::Float,
+        "sum_d c_d r_d / m: correct minus incorrect code dimensions",
+    ),
+    MetricDef::level(
+        "code_knowledge",
+        Fmt::Float,
+        "Share of dimensions where c_d = r_d",
+    ),
+    MetricDef::level(
+        "belief_knowledge",
+        Fmt::Float,
+        "Mean over individuals of the share of dimensions where b_id = r_d",
+    ),
+    MetricDef::level(
+        "belief_diversity",
+        Fmt::Float,
+        "Chance that two different individuals differ on a dimension, averaged over dimensions",
+    ),
+    MetricDef::level(
+        "superior_size",
+        Fmt::Int,
+        "Individuals superior to the code in the last period",
+    ),
+    MetricDef::level(
+        "at_equilibrium",
+        Fmt::Bool,
+        "Every belief equals the code and the code has no zeros",
+    ),
 ];
 
 /// Run-level columns of runs.csv.
@@ -321,7 +315,10 @@ impl March {
 }
 
 impl Simulation for March {
-    fn observe(&self, out: &mut [f64]) {
+    fn observe(&self, out: &mut [f64], levels: bool) {
+        if !levels {
+            return; // every March metric is a level
+        }
         let m = f64::from(self.dims.m());
         let n = self.beliefs.len();
         out[0] = f64::from(self.code.score(self.reality)) / m;

@@ -21,6 +21,22 @@ pub enum Agg {
     Count,
     /// A state; a row holds the value at its step.
     Level,
+    /// A ratio of two count metrics (by name), computed over the steps
+    /// since the previous row (empty when the denominator is 0); runs.csv
+    /// also gets `<metric>_total`, the ratio of the run totals.
+    Ratio {
+        /// Numerator metric.
+        num: &'static str,
+        /// Denominator metric.
+        den: &'static str,
+    },
+}
+
+impl Agg {
+    /// Whether runs.csv gets a `<metric>_total` column.
+    pub fn has_total(self) -> bool {
+        !matches!(self, Agg::Level)
+    }
 }
 
 /// How a metric's value is written.
@@ -45,6 +61,59 @@ pub struct MetricDef {
     pub fmt: Fmt,
     /// What it measures.
     pub doc: &'static str,
+    /// Computed (e.g. as a ratio's numerator) but never written.
+    pub hidden: bool,
+}
+
+impl MetricDef {
+    /// A count of events, written as an integer.
+    pub const fn count(name: &'static str, doc: &'static str) -> Self {
+        MetricDef {
+            name,
+            agg: Agg::Count,
+            fmt: Fmt::Int,
+            doc,
+            hidden: false,
+        }
+    }
+
+    /// A count used only inside ratios; never written.
+    pub const fn hidden_count(name: &'static str, doc: &'static str) -> Self {
+        MetricDef {
+            name,
+            agg: Agg::Count,
+            fmt: Fmt::Int,
+            doc,
+            hidden: true,
+        }
+    }
+
+    /// A state variable.
+    pub const fn level(name: &'static str, fmt: Fmt, doc: &'static str) -> Self {
+        MetricDef {
+            name,
+            agg: Agg::Level,
+            fmt,
+            doc,
+            hidden: false,
+        }
+    }
+
+    /// A ratio of two counts over the steps of a row.
+    pub const fn ratio(
+        name: &'static str,
+        num: &'static str,
+        den: &'static str,
+        doc: &'static str,
+    ) -> Self {
+        MetricDef {
+            name,
+            agg: Agg::Ratio { num, den },
+            fmt: Fmt::Float,
+            doc,
+            hidden: false,
+        }
+    }
 }
 
 /// A problem with a combination of parameters (e.g. degree >= agents),
@@ -60,10 +129,11 @@ pub struct Issue {
 
 /// One run of a model: stepped and observed by the engine.
 pub trait Simulation: Send {
-    /// Writes every metric (in the model's metric order) for the current
-    /// state. Count metrics hold the events of the last step (0 before the
-    /// first step).
-    fn observe(&self, out: &mut [f64]);
+    /// Writes the metrics (in the model's metric order) for the current
+    /// state. Count metrics, always: the events of the last step (0 before
+    /// the first step). Level metrics only when `levels` is true (at output
+    /// rows; they may be costly). Ratio slots are computed by the engine.
+    fn observe(&self, out: &mut [f64], levels: bool);
 
     /// Advances from step `step - 1` to step `step` (steps count from 1).
     fn step(&mut self, step: u64);
@@ -78,6 +148,10 @@ pub trait Simulation: Send {
     /// Writes the run-level values (the model's `run_columns`) at the end of
     /// the run; NaN for an undefined value.
     fn run_values(&self, _out: &mut [f64]) {}
+
+    /// Appends one row per team (the model's `team_columns`), counts summed
+    /// since the previous call, for teams.csv. Called at output rows.
+    fn observe_teams(&mut self, _out: &mut Vec<f64>) {}
 }
 
 /// The models ideaflow can run.
@@ -138,6 +212,15 @@ impl ModelKind {
         match self {
             ModelKind::March => march::RUN_COLUMNS,
             ModelKind::Bass | ModelKind::Climate => &[],
+        }
+    }
+
+    /// Columns of teams.csv (`[output] teams = true`); empty for models
+    /// without teams.
+    pub fn team_columns(self) -> &'static [MetricDef] {
+        match self {
+            ModelKind::Climate => &[],
+            ModelKind::Bass | ModelKind::March => &[],
         }
     }
 

@@ -66,6 +66,8 @@ pub struct PointParams {
 pub struct Rows {
     /// timeseries.csv (absent when switched off).
     pub timeseries: Option<u64>,
+    /// teams.csv (absent when not written).
+    pub teams: Option<u64>,
     /// runs.csv.
     pub runs: u64,
     /// summary.csv.

@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod runs;
 pub mod stats;
 pub mod summary;
+pub mod teams;
 pub mod timeseries;
 
 use std::fs::File;
@@ -21,7 +22,13 @@ use crate::error::Error;
 use crate::model::MetricDef;
 
 /// Files ideaflow writes into an output folder.
-pub const RESULT_FILES: &[&str] = &["timeseries.csv", "runs.csv", "summary.csv", "manifest.json"];
+pub const RESULT_FILES: &[&str] = &[
+    "timeseries.csv",
+    "runs.csv",
+    "summary.csv",
+    "teams.csv",
+    "manifest.json",
+];
 
 /// Suffix of files being written.
 pub const PARTIAL_SUFFIX: &str = ".partial";
@@ -35,6 +42,8 @@ pub struct Layout {
     pub metrics: Vec<&'static MetricDef>,
     /// Run-level columns of runs.csv after the metrics.
     pub run_columns: Vec<&'static str>,
+    /// Columns of teams.csv after the identifiers (empty when not written).
+    pub team_columns: Vec<&'static MetricDef>,
 }
 
 /// The results of one finished run, ready to be written.
@@ -62,6 +71,8 @@ pub struct RunRecord {
     pub run_values: Vec<f64>,
     /// The run's timeseries.csv rows, already formatted (empty when off).
     pub timeseries: Vec<u8>,
+    /// The run's teams.csv rows, already formatted (empty when off).
+    pub teams: Vec<u8>,
 }
 
 /// One output format: receives runs in (point, replicate) order.

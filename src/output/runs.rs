@@ -1,12 +1,12 @@
 //! `runs.csv`: one row per run: run_id, point_id, replicate, seed, the swept
 //! parameters, then every metric at the last step under its own name, and
-//! for count metrics `<metric>_total` over the whole run, right after it;
+//! for counts and ratios `<metric>_total` over the whole run, right after it;
 //! then the model's run-level columns (e.g. March's `equilibrium_step`).
 
 use std::fs::File;
 use std::io::BufWriter;
 
-use crate::model::{Agg, Fmt};
+use crate::model::Fmt;
 use crate::output::format::NumFmt;
 use crate::output::{Layout, RunRecord, Sink, write_header};
 
@@ -19,7 +19,7 @@ pub fn header(layout: &Layout) -> Vec<String> {
     cols.extend(layout.swept.iter().map(|s| s.to_string()));
     for m in &layout.metrics {
         cols.push(m.name.to_string());
-        if m.agg == Agg::Count {
+        if m.agg.has_total() {
             cols.push(format!("{}_total", m.name));
         }
     }
@@ -65,7 +65,7 @@ impl Sink for RunsCsv {
         }
         for (k, m) in self.layout.metrics.iter().enumerate() {
             w.write_field(f.metric(rec.last[k], m.fmt)).map_err(e)?;
-            if m.agg == Agg::Count {
+            if m.agg.has_total() {
                 w.write_field(f.metric(rec.totals[k], m.fmt)).map_err(e)?;
             }
         }

@@ -73,6 +73,8 @@ pub struct Experiment {
     pub every: u64,
     /// Whether timeseries.csv is written.
     pub timeseries: bool,
+    /// Whether teams.csv is written.
+    pub teams: bool,
     /// Indices (into the model's metrics) of the metrics written.
     pub metrics: Vec<usize>,
     /// Every parameter of the model at its file or default value.
@@ -251,10 +253,35 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         }
     }
 
-    let metric_names: Vec<&str> = model.metrics().iter().map(|m| m.name).collect();
+    let metric_names: Vec<&str> = model
+        .metrics()
+        .iter()
+        .filter(|m| !m.hidden)
+        .map(|m| m.name)
+        .collect();
+    if let Some(s) = set.iter().find(|s| s.field.path == "output.teams")
+        && s.value.as_bool() == Some(true)
+        && model.team_columns().is_empty()
+    {
+        c.push(
+            Some(s.span.clone()),
+            Some("output.teams"),
+            format!(
+                "expected teams = false for model \"{}\", which has no teams, found true",
+                model.name()
+            ),
+            None,
+        );
+    }
     let metrics = match set.iter().find(|s| s.field.path == "output.metrics") {
-        None => (0..metric_names.len()).collect(),
-        Some(s) => check_metrics(&mut c, s, &metric_names),
+        None => model
+            .metrics()
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !m.hidden)
+            .map(|(i, _)| i)
+            .collect(),
+        Some(s) => check_metrics(&mut c, s, model.metrics()),
     };
 
     let axes = match &sweep {
@@ -349,6 +376,7 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         seed: base.u64("seed"),
         every: base.u64("output.every"),
         timeseries: base.bool("output.timeseries"),
+        teams: base.bool("output.teams"),
         metrics,
         base,
         axes,
@@ -598,8 +626,13 @@ fn check_value(
     }
 }
 
-/// Checks `[output] metrics` against the model's metric names.
-fn check_metrics(c: &mut Collector, s: &Set, names: &[&str]) -> Vec<usize> {
+/// Checks `[output] metrics` against the model's metric names; returns
+/// indices into the model's metrics, in the model's order.
+fn check_metrics(c: &mut Collector, s: &Set, defs: &[MetricDef]) -> Vec<usize> {
+    let names: Vec<&str> = defs
+        .iter()
+        .map(|m| if m.hidden { "" } else { m.name })
+        .collect();
     let Value::StrList(list) = &s.value else {
         return Vec::new();
     };
@@ -613,7 +646,7 @@ fn check_metrics(c: &mut Collector, s: &Set, names: &[&str]) -> Vec<usize> {
     }
     let mut out = Vec::new();
     for m in list {
-        match names.iter().position(|n| n == m) {
+        match names.iter().position(|n| !n.is_empty() && n == m) {
             Some(i) if out.contains(&i) => c.push(
                 Some(s.span.clone()),
                 Some("output.metrics"),
@@ -622,9 +655,10 @@ fn check_metrics(c: &mut Collector, s: &Set, names: &[&str]) -> Vec<usize> {
             ),
             Some(i) => out.push(i),
             None => {
-                let hint = schema::suggestions(m, names.iter().copied());
+                let visible: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
+                let hint = schema::suggestions(m, visible.iter().copied());
                 let help = if hint.is_empty() {
-                    format!("the metrics are: {}", names.join(", "))
+                    format!("the metrics are: {}", visible.join(", "))
                 } else {
                     format!("did you mean {}?", quote_list(&hint))
                 };

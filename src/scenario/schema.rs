@@ -315,6 +315,12 @@ pub const COMMON_FIELDS: &[Field] = &[
         "Write timeseries.csv (switch off for huge sweeps)",
     )
     .fixed(),
+    Field::boolean(
+        "output.teams",
+        false,
+        "Write teams.csv: per run, output step and team, the team's climate and idea flow (climate model)",
+    )
+    .fixed(),
     Field {
         path: "output.metrics",
         kind: Kind::Metrics,

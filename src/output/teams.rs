@@ -1,0 +1,93 @@
+//! `teams.csv` (`[output] teams = true`): one row per run, output step and
+//! team: run_id, point_id, replicate, seed, step, the swept parameters, then
+//! the model's team columns (team, department, climate and idea flow; counts
+//! summed since the previous row). Lets consultants look inside an
+//! organisation and researchers correlate climate with outcomes across
+//! teams.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+use crate::engine::run::RunId;
+use crate::output::format::NumFmt;
+use crate::output::{Layout, RunRecord, Sink, write_header};
+use crate::scenario::value::Value;
+
+/// The header of teams.csv.
+pub fn header(layout: &Layout) -> Vec<String> {
+    let mut cols: Vec<String> = ["run_id", "point_id", "replicate", "seed", "step"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    cols.extend(layout.swept.iter().map(|s| s.to_string()));
+    cols.extend(layout.team_columns.iter().map(|m| m.name.to_string()));
+    cols
+}
+
+/// Appends the CSV lines of one observation: `values` holds one row of
+/// `cols` values per team.
+pub fn format_rows(
+    layout: &Layout,
+    id: &RunId,
+    swept: &[&Value],
+    step: u64,
+    values: &[f64],
+    cols: usize,
+    out: &mut Vec<u8>,
+) {
+    if cols == 0 {
+        return;
+    }
+    let swept: Vec<String> = swept.iter().map(|v| v.to_field()).collect();
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(std::mem::take(out));
+    let mut f = NumFmt::new();
+    let mut ids = NumFmt::new();
+    for row in values.chunks(cols) {
+        // Writing into a Vec cannot fail.
+        let _ = w.write_field(ids.uint(id.run_id));
+        let _ = w.write_field(ids.uint(id.point));
+        let _ = w.write_field(ids.uint(id.replicate));
+        let _ = w.write_field(ids.uint(id.seed));
+        let _ = w.write_field(ids.uint(step));
+        for s in &swept {
+            let _ = w.write_field(s);
+        }
+        for (v, def) in row.iter().zip(&layout.team_columns) {
+            let _ = w.write_field(f.metric(*v, def.fmt));
+        }
+        let _ = w.write_record(None::<&[u8]>);
+    }
+    *out = w.into_inner().unwrap_or_default();
+}
+
+/// Writes teams.csv.
+pub struct TeamsCsv {
+    out: BufWriter<File>,
+    rows: u64,
+}
+
+impl TeamsCsv {
+    /// Starts the file with its header.
+    pub fn new(mut out: BufWriter<File>, layout: &Layout) -> std::io::Result<Self> {
+        write_header(&mut out, &header(layout))?;
+        Ok(TeamsCsv { out, rows: 0 })
+    }
+}
+
+impl Sink for TeamsCsv {
+    fn write_run(&mut self, rec: &RunRecord) -> std::io::Result<()> {
+        self.rows += rec.teams.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.out.write_all(&rec.teams)
+    }
+
+    fn finish(&mut self) -> std::io::Result<u64> {
+        self.out.flush()?;
+        Ok(self.rows)
+    }
+
+    fn file_name(&self) -> &'static str {
+        "teams.csv"
+    }
+}
