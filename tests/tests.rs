@@ -4,6 +4,7 @@
 mod bad_input;
 mod bass_validation;
 mod cli;
+mod climate;
 mod determinism;
 mod march;
 mod outputs;

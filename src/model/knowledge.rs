@@ -191,6 +191,45 @@ pub fn select<R: Rng + ?Sized>(candidates: u64, bern: &Bernoulli, rng: &mut R) -
     sel
 }
 
+/// Selects each dimension in `candidates` independently with probability
+/// `1 - exp(-hazard)`, drawing only the gaps between selected dimensions:
+/// the number of candidates skipped before the next selection is
+/// floor(E / hazard) with E ~ Exp(1), which is geometric with the right
+/// parameter. Costs one exponential draw (plus one per selection) instead of
+/// one draw per candidate: the right choice when the chance is small, as
+/// with weekly socialisation.
+#[inline]
+pub fn select_sparse<R: Rng + ?Sized>(candidates: u64, hazard: f64, rng: &mut R) -> u64 {
+    if candidates == 0 || hazard <= 0.0 {
+        return 0;
+    }
+    let count = candidates.count_ones();
+    let mut sel = 0;
+    let mut index = 0u32;
+    loop {
+        let e: f64 = rng.sample(rand_distr::Exp1);
+        let skip = e / hazard;
+        if skip >= f64::from(count - index) {
+            return sel;
+        }
+        index += skip as u32;
+        sel |= 1u64 << nth_set_bit(candidates, index);
+        index += 1;
+        if index >= count {
+            return sel;
+        }
+    }
+}
+
+/// Position of the `k`-th set bit of `mask` (k < popcount).
+#[inline]
+pub fn nth_set_bit(mut mask: u64, k: u32) -> u32 {
+    for _ in 0..k {
+        mask &= mask - 1;
+    }
+    mask.trailing_zeros()
+}
+
 /// Socialisation (March 1991): each dimension where `code` is not 0 and the
 /// belief differs moves one step toward the code with probability `bern`.
 #[inline]
@@ -426,6 +465,34 @@ mod tests {
         let b = t(&[1, -1, 0, 0]);
         assert_eq!(b.act(0b1111) & 0b1111, 0b1101);
         assert_eq!(b.act(0) & 0b1111, 0b0001);
+    }
+
+    #[test]
+    fn sparse_selection_has_the_right_rate() {
+        let mut r = stream(4, Purpose(1), 0, 0);
+        let candidates = 0b1011_0110_1101u64; // 8 candidates
+        for hazard in [0.01f64, 0.2, 2.0] {
+            let p = 1.0 - (-hazard).exp();
+            let trials = 50_000;
+            let mut hits = [0u32; 64];
+            for _ in 0..trials {
+                let sel = select_sparse(candidates, hazard, &mut r);
+                assert_eq!(sel & !candidates, 0);
+                for d in 0..64 {
+                    hits[d] += (sel >> d & 1) as u32;
+                }
+            }
+            for d in 0..64 {
+                if candidates >> d & 1 == 1 {
+                    let rate = f64::from(hits[d]) / f64::from(trials);
+                    let se = (p * (1.0 - p) / f64::from(trials)).sqrt();
+                    assert!(
+                        (rate - p).abs() < 5.0 * se + 1e-9,
+                        "hazard {hazard} dim {d}: {rate} vs {p}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

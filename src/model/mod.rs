@@ -6,6 +6,7 @@
 //! [`Simulation`] that the engine steps and observes.
 
 pub mod bass;
+pub mod climate;
 pub mod knowledge;
 pub mod march;
 pub mod network;
@@ -185,7 +186,7 @@ impl ModelKind {
 
     /// Whether this build of ideaflow can run the model.
     pub fn implemented(self) -> bool {
-        matches!(self, ModelKind::Bass | ModelKind::March)
+        true
     }
 
     /// The model's own scenario fields (its table).
@@ -193,7 +194,7 @@ impl ModelKind {
         match self {
             ModelKind::Bass => bass::FIELDS,
             ModelKind::March => march::FIELDS,
-            ModelKind::Climate => &[],
+            ModelKind::Climate => climate::FIELDS,
         }
     }
 
@@ -202,7 +203,7 @@ impl ModelKind {
         match self {
             ModelKind::Bass => bass::METRICS,
             ModelKind::March => march::METRICS,
-            ModelKind::Climate => &[],
+            ModelKind::Climate => climate::METRICS,
         }
     }
 
@@ -219,7 +220,7 @@ impl ModelKind {
     /// without teams.
     pub fn team_columns(self) -> &'static [MetricDef] {
         match self {
-            ModelKind::Climate => &[],
+            ModelKind::Climate => climate::TEAM_COLUMNS,
             ModelKind::Bass | ModelKind::March => &[],
         }
     }
@@ -229,7 +230,7 @@ impl ModelKind {
         match self {
             ModelKind::Bass => bass::BassParams::check(params),
             ModelKind::March => march::MarchParams::check(params),
-            ModelKind::Climate => Vec::new(),
+            ModelKind::Climate => climate::ClimateParams::check(params),
         }
     }
 
@@ -244,9 +245,10 @@ impl ModelKind {
                 &march::MarchParams::from_params(params),
                 run_seed,
             )),
-            ModelKind::Climate => {
-                unreachable!("scenario validation rejects models that are not implemented")
-            }
+            ModelKind::Climate => Box::new(climate::Climate::new(
+                &climate::ClimateParams::from_params(params),
+                run_seed,
+            )),
         }
     }
 }

@@ -1,0 +1,1405 @@
+//! The innovation-climate model (MODEL.md §3): employees with psychological
+//! safety, autonomy, creativity, motivation and time pressure work in teams
+//! whose leaders have a style; each week ideas are generated, voiced or kept
+//! silent, reviewed, tried as experiments, implemented and spread to other
+//! teams; climate responds. docs/model.md gives every equation, default and
+//! source, and the choices made where MODEL.md leaves room.
+//!
+//! Data layout: employee state is structure-of-arrays, employees of a team
+//! contiguous (`Team::start..Team::end`, the leader first). Beliefs and team
+//! codes use the packed knowledge layer shared with the March model. Each
+//! phase of a step loops over teams and draws from a stream keyed by
+//! (run seed, purpose, internal step, team), so results never depend on the
+//! order in which teams are processed and variants stay aligned.
+
+pub mod dist;
+pub mod leadership;
+pub mod params;
+
+use rand::distr::{Bernoulli, Distribution};
+use rand::{Rng, RngExt};
+use rand_distr::Poisson;
+
+use crate::model::knowledge::{self, Dims, Ternary};
+use crate::model::{Fmt, MetricDef, Simulation};
+use crate::rng::{Purpose, SETUP, StepKey, Stream, stream};
+use leadership::Style;
+pub use params::{ClimateParams, FIELDS, ReviewMode, SizeDist};
+
+const ORG: Purpose = Purpose(0xC11A_0001);
+const PEOPLE: Purpose = Purpose(0xC11A_0002);
+const PARTNER_SETUP: Purpose = Purpose(0xC11A_0003);
+const GENERATE: Purpose = Purpose(0xC11A_0010);
+const REVIEW: Purpose = Purpose(0xC11A_0011);
+const EXPERIMENT: Purpose = Purpose(0xC11A_0012);
+const DIFFUSE: Purpose = Purpose(0xC11A_0013);
+const SOCIALISE: Purpose = Purpose(0xC11A_0014);
+const PARTNERS: Purpose = Purpose(0xC11A_0015);
+const TURNOVER: Purpose = Purpose(0xC11A_0016);
+const ENVIRONMENT: Purpose = Purpose(0xC11A_0017);
+
+/// The metrics of the climate model (MODEL.md §3.6), in column order.
+pub const METRICS: &[MetricDef] = &[
+    MetricDef::count("ideas_generated", "Ideas generated"),
+    MetricDef::count(
+        "ideas_voiced",
+        "Ideas voiced, to the leader or reviewer or on the platform",
+    ),
+    MetricDef::count("ideas_silenced", "Ideas kept silent"),
+    MetricDef::count(
+        "ideas_platform",
+        "Ideas submitted on the idea platform (a subset of ideas_voiced)",
+    ),
+    MetricDef::count("ideas_reviewed", "Ideas reviewed"),
+    MetricDef::count("ideas_accepted", "Ideas accepted for an experiment"),
+    MetricDef::count("ideas_rejected", "Ideas rejected"),
+    MetricDef::count(
+        "ideas_expired",
+        "Ideas that waited longer than the patience and expired",
+    ),
+    MetricDef::level(
+        "experiments_running",
+        Fmt::Int,
+        "Experiments running at the end of the step",
+    ),
+    MetricDef::count("experiments_succeeded", "Experiments that succeeded"),
+    MetricDef::count("experiments_failed", "Experiments that failed"),
+    MetricDef::count(
+        "innovations_implemented",
+        "Successful experiments: practices changed in a team's code",
+    ),
+    MetricDef::count(
+        "practice_adoptions",
+        "Teams adopting a practice from elsewhere by diffusion",
+    ),
+    MetricDef::ratio(
+        "good_idea_share",
+        "ideas_voiced_good",
+        "ideas_voiced",
+        "Share of voiced ideas that are right (v = r_d)",
+    ),
+    MetricDef::level(
+        "org_knowledge",
+        Fmt::Float,
+        "Mean over teams of the code score sum_d c_jd r_d / m",
+    ),
+    MetricDef::level(
+        "belief_diversity",
+        Fmt::Float,
+        "Chance that two employees differ on a dimension (March 1991)",
+    ),
+    MetricDef::level("psych_safety_mean", Fmt::Float, "Mean psychological safety"),
+    MetricDef::level(
+        "psych_safety_sd",
+        Fmt::Float,
+        "Sd of psychological safety across employees",
+    ),
+    MetricDef::level(
+        "psych_safety_icc",
+        Fmt::Float,
+        "ICC(1) of psychological safety by team (one-way ANOVA)",
+    ),
+    MetricDef::level("motivation_mean", Fmt::Float, "Mean motivation"),
+    MetricDef::ratio(
+        "voice_rate",
+        "ideas_voiced",
+        "ideas_generated",
+        "ideas_voiced / ideas_generated",
+    ),
+    MetricDef::level(
+        "participation_52w",
+        Fmt::Float,
+        "Share of employees who voiced an idea in the last 52 weeks",
+    ),
+    MetricDef::level(
+        "withholding_52w",
+        Fmt::Float,
+        "Share of employees who kept at least one idea silent in the last 52 weeks",
+    ),
+    MetricDef::level("headcount", Fmt::Int, "Employees"),
+    MetricDef::count("leavers", "Employees who quit (and were replaced)"),
+    MetricDef::hidden_count("ideas_voiced_good", "Voiced ideas that are right"),
+];
+
+/// Columns of teams.csv.
+pub const TEAM_COLUMNS: &[MetricDef] = &[
+    MetricDef::level("team", Fmt::Int, "Team index"),
+    MetricDef::level("department", Fmt::Int, "Department index"),
+    MetricDef::level("size", Fmt::Int, "Employees in the team, leader included"),
+    MetricDef::level(
+        "psych_safety",
+        Fmt::Float,
+        "Mean psychological safety of the team",
+    ),
+    MetricDef::level("motivation", Fmt::Float, "Mean motivation of the team"),
+    MetricDef::count("ideas_voiced", "Ideas the team's employees voiced"),
+    MetricDef::count("ideas_accepted", "The team's ideas accepted"),
+    MetricDef::count(
+        "innovations_implemented",
+        "Experiments of the team that succeeded",
+    ),
+    MetricDef::level(
+        "code_score",
+        Fmt::Float,
+        "The team code's score sum_d c_jd r_d / m",
+    ),
+];
+
+mod m {
+    //! Indices into METRICS.
+    pub const GENERATED: usize = 0;
+    pub const VOICED: usize = 1;
+    pub const SILENCED: usize = 2;
+    pub const PLATFORM: usize = 3;
+    pub const REVIEWED: usize = 4;
+    pub const ACCEPTED: usize = 5;
+    pub const REJECTED: usize = 6;
+    pub const EXPIRED: usize = 7;
+    pub const RUNNING: usize = 8;
+    pub const SUCCEEDED: usize = 9;
+    pub const FAILED: usize = 10;
+    pub const IMPLEMENTED: usize = 11;
+    pub const ADOPTIONS: usize = 12;
+    pub const ORG_KNOWLEDGE: usize = 14;
+    pub const DIVERSITY: usize = 15;
+    pub const PSI_MEAN: usize = 16;
+    pub const PSI_SD: usize = 17;
+    pub const PSI_ICC: usize = 18;
+    pub const MOTIVATION: usize = 19;
+    pub const PARTICIPATION: usize = 21;
+    pub const WITHHOLDING: usize = 22;
+    pub const HEADCOUNT: usize = 23;
+    pub const LEAVERS: usize = 24;
+    pub const VOICED_GOOD: usize = 25;
+    pub const COUNT: usize = 26;
+}
+
+/// Events of one step.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    generated: u64,
+    voiced: u64,
+    voiced_good: u64,
+    silenced: u64,
+    platform: u64,
+    reviewed: u64,
+    accepted: u64,
+    rejected: u64,
+    expired: u64,
+    succeeded: u64,
+    failed: u64,
+    implemented: u64,
+    adoptions: u64,
+    leavers: u64,
+}
+
+/// A voiced idea waiting for review or for an experiment slot.
+#[derive(Clone, Copy, Debug)]
+struct Idea {
+    proposer: u32,
+    team: u32,
+    /// Internal step at which it was voiced.
+    voiced_at: u32,
+    dim: u8,
+    plus: bool,
+}
+
+/// A running experiment.
+#[derive(Clone, Copy, Debug)]
+struct Running {
+    idea: Idea,
+    ends_at: u64,
+}
+
+/// A team and its leader's style.
+#[derive(Clone, Debug)]
+struct Team {
+    start: u32,
+    end: u32,
+    department: u32,
+    open: Style,
+    close: Style,
+    code: Ternary,
+    /// Whether the team reviews collectively.
+    collective: bool,
+    /// Most experiments at once.
+    slots: usize,
+    queue: Vec<Idea>,
+    budget: f64,
+    waiting: Vec<Idea>,
+    running: Vec<Running>,
+    psi_mean: f64,
+    perf_mean: f64,
+    perf_sd: f64,
+    voiced: u64,
+    accepted: u64,
+    implemented: u64,
+}
+
+impl Team {
+    fn leader(&self) -> usize {
+        self.start as usize
+    }
+
+    fn members(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// A review queue served by one reviewer for the whole organisation.
+#[derive(Clone, Debug, Default)]
+struct CentralQueue {
+    queue: Vec<Idea>,
+    budget: f64,
+}
+
+/// Step lengths and per-step probabilities derived from the per-year and
+/// per-week parameters.
+#[derive(Clone, Debug)]
+struct Rates {
+    dt: f64,
+    ideas_per_step: f64,
+    patience_steps: u64,
+    duration_steps: u64,
+    capacity: f64,
+    central_capacity: f64,
+    platform_capacity: f64,
+    kappa: f64,
+    motivation_kappa: f64,
+    habit_keep: f32,
+    turbulence: Bernoulli,
+    partner_copy: Bernoulli,
+    steps_per_52w: u64,
+}
+
+impl Rates {
+    fn new(p: &ClimateParams) -> Rates {
+        let weeks = p.weeks_per_step;
+        let dt = weeks / 52.0;
+        let per_step = |annual: f64| 1.0 - (1.0 - annual.clamp(0.0, 1.0)).powf(dt);
+        let per_step_weekly = |weekly: f64| 1.0 - (1.0 - weekly.clamp(0.0, 1.0)).powf(weeks);
+        let bern = |x: f64| {
+            Bernoulli::new(x.clamp(0.0, 1.0))
+                .unwrap_or(Bernoulli::new(0.0).expect("0 is a probability"))
+        };
+        Rates {
+            dt,
+            ideas_per_step: p.lambda0 * dt,
+            patience_steps: (p.patience / weeks).ceil().max(1.0) as u64,
+            duration_steps: (p.duration / weeks).round().max(1.0) as u64,
+            capacity: p.capacity * weeks,
+            central_capacity: p.central_capacity * weeks,
+            platform_capacity: p.platform_capacity * weeks,
+            kappa: per_step_weekly(p.kappa),
+            motivation_kappa: per_step_weekly(p.motivation_kappa),
+            habit_keep: (-p.habit_decay * dt).exp() as f32,
+            turbulence: bern(per_step(p.turbulence)),
+            partner_copy: bern(-(-p.partner_rate * dt).exp_m1()),
+            steps_per_52w: (52.0 / weeks).round().max(1.0) as u64,
+        }
+    }
+}
+
+/// One run of the climate model.
+#[derive(Debug)]
+pub struct Climate {
+    seed: u64,
+    p: ClimateParams,
+    rates: Rates,
+    dims: Dims,
+    reality: u64,
+    // Employees (structure of arrays, contiguous by team).
+    team_of: Vec<u32>,
+    psi: Vec<f32>,
+    autonomy: Vec<f32>,
+    creativity: Vec<f32>,
+    motivation: Vec<f32>,
+    motivation_base: Vec<f32>,
+    pressure: Vec<f32>,
+    habit: Vec<f32>,
+    /// Lasting individual deviation of psychological safety from the team's
+    /// (its initial deviation), part of each employee's target.
+    disposition: Vec<f32>,
+    perf_z: Vec<f32>,
+    beliefs: Vec<Ternary>,
+    /// Internal step + 1 of the last voiced / silenced idea (0: never).
+    last_voiced: Vec<u32>,
+    last_silenced: Vec<u32>,
+    /// Partners tied to each employee (CSR).
+    partner_offsets: Vec<u32>,
+    partner_of: Vec<u32>,
+    // Teams and the team network (outside ties aggregated by team pair).
+    teams: Vec<Team>,
+    net_offsets: Vec<u32>,
+    net_targets: Vec<u32>,
+    net_weights: Vec<f32>,
+    codes_at_start: Vec<Ternary>,
+    central: CentralQueue,
+    platform: CentralQueue,
+    /// The central reviewer and platform reviewer (an employee).
+    central_reviewer: usize,
+    partners: Vec<Ternary>,
+    /// Practices implemented somewhere: dimensions with +1 / -1.
+    practice_plus: u64,
+    practice_minus: u64,
+    /// Internal step (burn-in included).
+    clock: u64,
+    counts: Counts,
+}
+
+/// A Poisson-distributed count with mean `lambda` (0 for lambda <= 0):
+/// Knuth's product-of-uniforms method for the small means of weekly idea
+/// generation (one exp and about lambda + 1 uniforms), `rand_distr` for
+/// large means.
+#[inline]
+fn poisson<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u32 {
+    if lambda <= 0.0 {
+        return 0;
+    }
+    if lambda < 8.0 {
+        let limit = (-lambda).exp();
+        let mut k = 0;
+        let mut prod: f64 = rng.random();
+        while prod > limit {
+            k += 1;
+            prod *= rng.random::<f64>();
+        }
+        return k;
+    }
+    match Poisson::new(lambda) {
+        Ok(d) => d.sample(rng) as u32,
+        Err(_) => 0,
+    }
+}
+
+#[inline]
+fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+impl Climate {
+    /// Builds the organisation (from the run seed), runs the burn-in, and
+    /// returns the state at step 0.
+    pub fn new(p: &ClimateParams, run_seed: u64) -> Climate {
+        let dims = Dims::new(p.dimensions);
+        let rates = Rates::new(p);
+        let mut rng = stream(run_seed, ORG, SETUP, 0);
+        let reality = dims.random_signs(&mut rng);
+
+        // Team sizes and styles.
+        let n_teams = p.teams();
+        let sizes: Vec<usize> = (0..n_teams).map(|_| team_size(&mut rng, p)).collect();
+        let styles = leadership::assign(&mut rng, n_teams, p.style, &p.mix);
+        let mut teams = Vec::with_capacity(n_teams);
+        let mut start = 0u32;
+        for (j, (&size, &style)) in sizes.iter().zip(&styles).enumerate() {
+            let (open, close) =
+                leadership::draw_leader(&mut rng, &leadership::PRESETS[style], p.spread, p.shift);
+            let mut code = Ternary::ZERO;
+            for d in 0..dims.m() {
+                let right = rng.random_bool(p.code_accuracy);
+                let plus = (reality >> d & 1 == 1) == right;
+                code.set(d, if plus { 1 } else { -1 });
+            }
+            teams.push(Team {
+                start,
+                end: start + size as u32,
+                department: (j / p.teams_per_department) as u32,
+                collective: match p.review_mode {
+                    ReviewMode::Team => true,
+                    ReviewMode::Delegated => close.delegation >= p.delegation_threshold,
+                    ReviewMode::Leader | ReviewMode::Central => false,
+                },
+                slots: ((p.concurrency * close.support).round() as usize).max(1),
+                open,
+                close,
+                code,
+                queue: Vec::new(),
+                budget: 0.0,
+                waiting: Vec::new(),
+                running: Vec::new(),
+                psi_mean: 0.0,
+                perf_mean: 0.0,
+                perf_sd: 0.0,
+                voiced: 0,
+                accepted: 0,
+                implemented: 0,
+            });
+            start += size as u32;
+        }
+        let n = start as usize;
+
+        // Employees.
+        let mut people = stream(run_seed, PEOPLE, SETUP, 0);
+        let mut c = Climate {
+            seed: run_seed,
+            rates,
+            dims,
+            reality,
+            team_of: Vec::with_capacity(n),
+            psi: Vec::with_capacity(n),
+            autonomy: Vec::with_capacity(n),
+            creativity: Vec::with_capacity(n),
+            motivation: Vec::with_capacity(n),
+            motivation_base: Vec::with_capacity(n),
+            pressure: Vec::with_capacity(n),
+            habit: vec![0.0; n],
+            disposition: Vec::with_capacity(n),
+            perf_z: vec![0.0; n],
+            beliefs: Vec::with_capacity(n),
+            last_voiced: vec![0; n],
+            last_silenced: vec![0; n],
+            partner_offsets: vec![0; n + 1],
+            partner_of: Vec::new(),
+            net_offsets: Vec::new(),
+            net_targets: Vec::new(),
+            net_weights: Vec::new(),
+            codes_at_start: vec![Ternary::ZERO; n_teams],
+            central: CentralQueue::default(),
+            platform: CentralQueue::default(),
+            central_reviewer: 0,
+            partners: Vec::new(),
+            practice_plus: 0,
+            practice_minus: 0,
+            clock: 0,
+            counts: Counts::default(),
+            teams,
+            p: p.clone(),
+        };
+        let between_sd = p.psi_sd * p.psi_icc.sqrt();
+        let within_sd = p.psi_sd * (1.0 - p.psi_icc).sqrt();
+        for j in 0..c.teams.len() {
+            let team_psi = dist::unit(&mut people, p.beta_dist, p.psi_mean, between_sd);
+            let code = c.teams[j].code;
+            for _ in c.teams[j].members() {
+                c.team_of.push(j as u32);
+                let psi = dist::unit(&mut people, p.beta_dist, team_psi, within_sd);
+                c.psi.push(psi as f32);
+                c.disposition.push((psi - team_psi) as f32);
+                c.autonomy.push(
+                    dist::unit(&mut people, p.beta_dist, p.autonomy_mean, p.autonomy_sd) as f32,
+                );
+                c.creativity
+                    .push(dist::creativity(&mut people, p.creativity_sigma) as f32);
+                let mu =
+                    dist::unit(&mut people, p.beta_dist, p.motivation_mean, p.motivation_sd) as f32;
+                c.motivation.push(mu);
+                c.motivation_base.push(mu);
+                c.pressure.push(
+                    dist::unit(&mut people, p.beta_dist, p.pressure_mean, p.pressure_sd) as f32,
+                );
+                let mut b = code;
+                for d in 0..dims.m() {
+                    if people.random_bool(p.belief_redraw) {
+                        b.set(d, people.random_range(0..3u8) as i8 - 1);
+                    }
+                }
+                c.beliefs.push(b);
+            }
+        }
+        c.build_network(&mut rng);
+        c.build_partners(&mut stream(run_seed, PARTNER_SETUP, SETUP, 0));
+        for _ in 0..p.burn_in {
+            c.advance();
+        }
+        c.counts = Counts::default();
+        for t in c.teams.iter_mut() {
+            t.voiced = 0;
+            t.accepted = 0;
+            t.implemented = 0;
+        }
+        c
+    }
+
+    /// Weak ties: each employee starts weak_ties / 2 ties (so the mean
+    /// degree is weak_ties), to another department with chance
+    /// cross_department, else to another team of the own department (or
+    /// another department when the own has one team). Only the team-level
+    /// sums matter to the model (diffusion reads a team's outside ties), so
+    /// they are stored as a weighted team graph.
+    fn build_network(&mut self, rng: &mut Stream) {
+        let n = self.team_of.len();
+        let n_teams = self.teams.len();
+        let tpd = self.p.teams_per_department;
+        let deps = self.p.departments;
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let per_employee = self.p.weak_ties as f64 / 2.0;
+        if n_teams > 1 {
+            for i in 0..n {
+                let own = self.team_of[i] as usize;
+                let own_dep = own / tpd;
+                let k = per_employee.floor() as usize
+                    + usize::from(rng.random_bool(per_employee.fract()));
+                for _ in 0..k {
+                    let cross = deps > 1 && (tpd == 1 || rng.random_bool(self.p.cross_department));
+                    let team = if cross {
+                        let mut dep = rng.random_range(0..deps - 1);
+                        if dep >= own_dep {
+                            dep += 1;
+                        }
+                        dep * tpd + rng.random_range(0..tpd)
+                    } else {
+                        let mut t = rng.random_range(0..tpd - 1);
+                        if t >= own % tpd {
+                            t += 1;
+                        }
+                        own_dep * tpd + t
+                    };
+                    pairs.push((own as u32, team as u32));
+                    pairs.push((team as u32, own as u32));
+                }
+            }
+        }
+        pairs.sort_unstable();
+        self.net_offsets = vec![0; n_teams + 1];
+        for w in pairs.chunk_by(|a, b| a == b) {
+            let (from, to) = w[0];
+            self.net_targets.push(to);
+            self.net_weights.push(w.len() as f32);
+            self.net_offsets[from as usize + 1] += 1;
+        }
+        for j in 0..n_teams {
+            self.net_offsets[j + 1] += self.net_offsets[j];
+        }
+    }
+
+    /// Partners with beliefs correct on each dimension with chance
+    /// `knowledge` (no zeros), each tied to `ties` employees drawn at random.
+    fn build_partners(&mut self, rng: &mut Stream) {
+        let n = self.team_of.len();
+        let mut ties: Vec<(u32, u32)> = Vec::new();
+        for k in 0..self.p.partners {
+            let mut b = Ternary::ZERO;
+            for d in 0..self.dims.m() {
+                let right = rng.random_bool(self.p.partner_knowledge);
+                let plus = (self.reality >> d & 1 == 1) == right;
+                b.set(d, if plus { 1 } else { -1 });
+            }
+            self.partners.push(b);
+            for _ in 0..self.p.partner_ties.min(n) {
+                ties.push((rng.random_range(0..n as u32), k as u32));
+            }
+        }
+        ties.sort_unstable();
+        ties.dedup();
+        self.partner_offsets = vec![0; n + 1];
+        for &(e, _) in &ties {
+            self.partner_offsets[e as usize + 1] += 1;
+        }
+        for i in 0..n {
+            self.partner_offsets[i + 1] += self.partner_offsets[i];
+        }
+        self.partner_of = ties.into_iter().map(|(_, k)| k).collect();
+    }
+
+    /// Employees in the organisation.
+    pub fn headcount(&self) -> usize {
+        self.team_of.len()
+    }
+
+    /// Number of teams.
+    pub fn team_count(&self) -> usize {
+        self.teams.len()
+    }
+
+    /// Psychological safety of every employee.
+    pub fn psych_safety(&self) -> &[f32] {
+        &self.psi
+    }
+
+    /// Bytes of memory held per employee (state, teams, queues, network).
+    pub fn bytes_per_employee(&self) -> f64 {
+        let n = self.headcount().max(1);
+        let per_emp = 4 * 10 + 16 + 4 * 2 + 4; // f32 fields, beliefs, last_*, team_of
+        let team_bytes: usize = self
+            .teams
+            .iter()
+            .map(|t| {
+                std::mem::size_of::<Team>()
+                    + (t.queue.capacity() + t.waiting.capacity()) * std::mem::size_of::<Idea>()
+                    + t.running.capacity() * std::mem::size_of::<Running>()
+            })
+            .sum();
+        let net = self.net_offsets.capacity() * 4
+            + self.net_targets.capacity() * 4
+            + self.net_weights.capacity() * 4;
+        let partners = self.partner_offsets.capacity() * 4 + self.partner_of.capacity() * 4;
+        (per_emp * n + team_bytes + net + partners + self.codes_at_start.capacity() * 16) as f64
+            / n as f64
+    }
+
+    /// The key shared by every team's stream for `purpose` this step.
+    fn step_key(&self, purpose: Purpose) -> StepKey {
+        StepKey::new(self.seed, purpose, self.clock)
+    }
+
+    /// One internal step: every phase of MODEL.md §3.4 in order.
+    fn advance(&mut self) {
+        self.clock += 1;
+        self.counts = Counts::default();
+        self.team_stats();
+        self.generate_and_voice();
+        self.review();
+        self.experiment();
+        self.diffuse();
+        self.learn();
+        self.climate();
+        self.turnover();
+        self.environment();
+    }
+
+    /// Team means of psychological safety and performance (perf_i =
+    /// sum_d b_id r_d / m), and each employee's performance standardised
+    /// within the team (MODEL.md §3.8).
+    fn team_stats(&mut self) {
+        let reality = self.reality;
+        for t in self.teams.iter_mut() {
+            let r = t.members();
+            let n = r.len() as f64;
+            let psi: f64 = self.psi[r.clone()].iter().map(|&x| f64::from(x)).sum();
+            t.psi_mean = psi / n;
+            let (mut s, mut s2) = (0.0, 0.0);
+            for b in &self.beliefs[r.clone()] {
+                let x = f64::from(b.score(reality));
+                s += x;
+                s2 += x * x;
+            }
+            t.perf_mean = s / n;
+            t.perf_sd = if n > 1.0 {
+                ((s2 - s * s / n) / (n - 1.0)).max(0.0).sqrt()
+            } else {
+                0.0
+            };
+            for i in r {
+                let x = f64::from(self.beliefs[i].score(reality));
+                self.perf_z[i] = if t.perf_sd > 0.0 {
+                    ((x - t.perf_mean) / t.perf_sd) as f32
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+
+    /// 1-2. Ideas are generated (Poisson) and voiced or kept silent.
+    fn generate_and_voice(&mut self) {
+        let p = &self.p;
+        let now = self.clock as u32;
+        let central = p.review_mode == ReviewMode::Central;
+        let keys = self.step_key(GENERATE);
+        for j in 0..self.teams.len() {
+            let mut rng = keys.block(j as u64);
+            let t = &self.teams[j];
+            let (o, d_lead, code) = (t.open.openness, t.open.delegation, t.code);
+            let leader_view = self.beliefs[t.leader()];
+            let h_lead = (0.5 + d_lead) / (0.5 + p.delegation_ref);
+            for i in t.members() {
+                let attention = (p.attention
+                    * f64::from(self.partner_offsets[i + 1] - self.partner_offsets[i]))
+                .min(1.0);
+                let lambda = self.rates.ideas_per_step
+                    * f64::from(self.creativity[i])
+                    * (f64::from(self.motivation[i]) / p.motivation_ref)
+                    * ((0.5 + f64::from(self.autonomy[i])) / (0.5 + p.autonomy_ref))
+                    * h_lead
+                    * (1.0 - p.time_pressure_effect * f64::from(self.pressure[i]))
+                    * (1.0 - attention);
+                let ideas = poisson(&mut rng, lambda);
+                if ideas == 0 {
+                    continue;
+                }
+                let b = self.beliefs[i];
+                let z = f64::from(self.perf_z[i]);
+                let habit = f64::from(self.habit[i]);
+                let logit = p.beta0
+                    + p.beta_psi * f64::from(self.psi[i])
+                    + p.beta_open * o
+                    + p.beta_perf * z
+                    + p.beta_x * o * z
+                    + p.beta_habit * habit
+                    + p.rewards * (p.rewards_voice * (1.0 - habit) + p.rewards_quality * z);
+                let platform = if p.platform {
+                    logistic(
+                        p.platform_beta0
+                            + p.platform_beta_psi * f64::from(self.psi[i])
+                            + p.rewards * p.rewards_voice,
+                    )
+                } else {
+                    0.0
+                };
+                // Dimensions where the employee holds a view that differs
+                // from the team code.
+                let own = b.nz & !(code.nz & !(b.pos ^ code.pos));
+                for _ in 0..ideas {
+                    self.counts.generated += 1;
+                    let explore = own == 0 || rng.random_bool(p.epsilon);
+                    let (dim, plus) = if explore {
+                        let d = rng.random_range(0..self.dims.m());
+                        let plus = match code.get(d) {
+                            0 => rng.random_bool(0.5),
+                            v => v < 0,
+                        };
+                        (d, plus)
+                    } else {
+                        let d = knowledge::nth_set_bit(own, rng.random_range(0..own.count_ones()));
+                        (d, b.pos >> d & 1 == 1)
+                    };
+                    let good = (self.reality >> dim & 1 == 1) == plus;
+                    // Safe voice: where speaking up is unsafe, employees voice
+                    // the ideas their leader agrees with and keep the others
+                    // (Morrison 2014; Detert & Edmondson 2011).
+                    let agree = match leader_view.get(dim) {
+                        0 => 0.0,
+                        v => {
+                            if (v > 0) == plus {
+                                1.0
+                            } else {
+                                -1.0
+                            }
+                        }
+                    };
+                    let voice =
+                        logistic(logit + p.beta_align * (1.0 - f64::from(self.psi[i])) * agree);
+                    let idea = Idea {
+                        proposer: i as u32,
+                        team: j as u32,
+                        voiced_at: now,
+                        dim: dim as u8,
+                        plus,
+                    };
+                    let u: f64 = rng.random();
+                    if u < voice {
+                        if central {
+                            self.central.queue.push(idea);
+                        } else {
+                            self.teams[j].queue.push(idea);
+                        }
+                    } else if p.platform && rng.random::<f64>() < platform {
+                        self.platform.queue.push(idea);
+                        self.counts.platform += 1;
+                    } else {
+                        self.counts.silenced += 1;
+                        self.last_silenced[i] = now;
+                        continue;
+                    }
+                    self.counts.voiced += 1;
+                    self.counts.voiced_good += u64::from(good);
+                    self.teams[j].voiced += 1;
+                    self.last_voiced[i] = now;
+                    self.habit[i] += (p.habit_gain * (1.0 - f64::from(self.habit[i]))) as f32;
+                }
+            }
+        }
+    }
+
+    /// How `reviewer` (an employee) or a whole team judges the idea: good
+    /// when the belief on its dimension equals its value (a coin where the
+    /// belief is 0); a team uses its members' majority belief.
+    fn judge(&self, idea: &Idea, team: Option<usize>, reviewer: usize, rng: &mut Stream) -> bool {
+        let d = u32::from(idea.dim);
+        let view = match team {
+            Some(j) => {
+                let (mut plus, mut minus) = (0u32, 0u32);
+                for b in &self.beliefs[self.teams[j].members()] {
+                    match b.get(d) {
+                        1 => plus += 1,
+                        -1 => minus += 1,
+                        _ => {}
+                    }
+                }
+                (plus as i32 - minus as i32).signum() as i8
+            }
+            None => self.beliefs[reviewer].get(d),
+        };
+        match view {
+            0 => rng.random_bool(0.5),
+            v => (v > 0) == idea.plus,
+        }
+    }
+
+    /// Reviews up to the budget of one queue; expires ideas past patience.
+    /// Returns nothing: accepted ideas join their team's waiting list.
+    fn serve(&mut self, which: Queue, rng: &mut Stream) {
+        let now = self.clock;
+        let patience = self.rates.patience_steps;
+        let (mut queue, mut budget, capacity) = match which {
+            Queue::Team(j) => (
+                std::mem::take(&mut self.teams[j].queue),
+                self.teams[j].budget,
+                self.rates.capacity,
+            ),
+            Queue::Central => (
+                std::mem::take(&mut self.central.queue),
+                self.central.budget,
+                self.rates.central_capacity,
+            ),
+            Queue::Platform => (
+                std::mem::take(&mut self.platform.queue),
+                self.platform.budget,
+                self.rates.platform_capacity,
+            ),
+        };
+        // Expiry: futility lowers the proposer's motivation.
+        let futility = self.p.futility_loss as f32;
+        let mut expired = 0;
+        queue.retain(|idea| {
+            let keep = now - u64::from(idea.voiced_at) < patience;
+            if !keep {
+                let mu = &mut self.motivation[idea.proposer as usize];
+                *mu -= futility * *mu;
+                expired += 1;
+            }
+            keep
+        });
+        self.counts.expired += expired;
+        budget += capacity;
+        let take = (budget.floor() as usize).min(queue.len());
+        budget -= take as f64;
+        if queue.is_empty() {
+            budget = budget.min(capacity); // no saving up review time
+        }
+        for idea in queue.drain(..take) {
+            let j = idea.team as usize;
+            let (good, support) = match which {
+                Queue::Team(_) => {
+                    let t = &self.teams[j];
+                    let by = if t.collective { Some(j) } else { None };
+                    (self.judge(&idea, by, t.leader(), rng), t.close.support)
+                }
+                Queue::Central => (
+                    self.judge(&idea, None, self.central_reviewer, rng),
+                    self.p.central_support,
+                ),
+                Queue::Platform => (
+                    self.judge(&idea, None, self.central_reviewer, rng),
+                    self.p.platform_support,
+                ),
+            };
+            self.counts.reviewed += 1;
+            let i = idea.proposer as usize;
+            let psi = &mut self.psi[i];
+            // An idea judged good is accepted with chance S; one judged bad
+            // still gets a trial with chance S x F (benefit of the doubt from
+            // a supportive, failure-tolerant reviewer; docs/model.md).
+            let tolerance = match which {
+                Queue::Team(_) => self.teams[j].close.failure_tolerance,
+                Queue::Central | Queue::Platform => 0.0,
+            };
+            let chance = if good { support } else { support * tolerance };
+            if rng.random_bool(chance) {
+                self.counts.accepted += 1;
+                self.teams[j].accepted += 1;
+                *psi += (self.p.heard * (1.0 - f64::from(*psi))) as f32;
+                self.teams[j].waiting.push(idea);
+            } else {
+                self.counts.rejected += 1;
+                *psi -= (self.p.dismissed * f64::from(*psi)) as f32;
+            }
+        }
+        match which {
+            Queue::Team(j) => {
+                self.teams[j].queue = queue;
+                self.teams[j].budget = budget;
+            }
+            Queue::Central => {
+                self.central.queue = queue;
+                self.central.budget = budget;
+            }
+            Queue::Platform => {
+                self.platform.queue = queue;
+                self.platform.budget = budget;
+            }
+        }
+    }
+
+    /// 3. Select.
+    fn review(&mut self) {
+        let n_teams = self.teams.len();
+        let keys = self.step_key(REVIEW);
+        for j in 0..n_teams {
+            if !self.teams[j].queue.is_empty() {
+                self.serve(Queue::Team(j), &mut keys.block(j as u64));
+            }
+        }
+        self.serve(Queue::Central, &mut keys.block(n_teams as u64));
+        self.serve(Queue::Platform, &mut keys.block(n_teams as u64 + 1));
+    }
+
+    /// 4. Experiments end (success sets the team code) and start.
+    fn experiment(&mut self) {
+        let now = self.clock;
+        let p = &self.p;
+        let keys = self.step_key(EXPERIMENT);
+        for j in 0..self.teams.len() {
+            if self.teams[j].running.is_empty() && self.teams[j].waiting.is_empty() {
+                continue;
+            }
+            let mut rng = keys.block(j as u64);
+            let mut k = 0;
+            while k < self.teams[j].running.len() {
+                let run = self.teams[j].running[k];
+                if run.ends_at > now {
+                    k += 1;
+                    continue;
+                }
+                self.teams[j].running.swap_remove(k);
+                let idea = run.idea;
+                let right = (self.reality >> idea.dim & 1 == 1) == idea.plus;
+                let chance = if right { p.success_good } else { p.success_bad };
+                let i = idea.proposer as usize;
+                let f = self.teams[j].close.failure_tolerance;
+                if rng.random_bool(chance) {
+                    self.counts.succeeded += 1;
+                    self.counts.implemented += 1;
+                    let t = &mut self.teams[j];
+                    t.implemented += 1;
+                    t.code
+                        .set(u32::from(idea.dim), if idea.plus { 1 } else { -1 });
+                    if idea.plus {
+                        self.practice_plus |= 1 << idea.dim;
+                    } else {
+                        self.practice_minus |= 1 << idea.dim;
+                    }
+                    let mu = &mut self.motivation[i];
+                    *mu += (p.implemented_gain * (1.0 - f64::from(*mu))) as f32;
+                } else {
+                    self.counts.failed += 1;
+                    if rng.random_bool(f) {
+                        // Failure as learning: initiative rises.
+                        let mu = &mut self.motivation[i];
+                        *mu += (p.failure_initiative * (1.0 - f64::from(*mu))) as f32;
+                    } else {
+                        // Failure punished: the proposer gives up the view,
+                        // loses motivation, and the team loses safety.
+                        let code = self.teams[j].code;
+                        self.beliefs[i].set(u32::from(idea.dim), code.get(u32::from(idea.dim)));
+                        let mu = &mut self.motivation[i];
+                        *mu -= (p.futility_loss * f64::from(*mu)) as f32;
+                        for m in self.teams[j].members() {
+                            let cost = if m == i {
+                                p.failure_psi_cost
+                            } else {
+                                p.failure_team_psi_cost
+                            };
+                            self.psi[m] -= (cost * f64::from(self.psi[m])) as f32;
+                        }
+                    }
+                }
+            }
+            // Accepted ideas that waited longer than the patience for an
+            // experiment slot are dropped: too many ideas without support
+            // crowd out implementation (Skerlavaj, Cerne & Dysvik 2014).
+            // (The proposer was heard; it is the team that lacks slots, so
+            // this costs implementation, not motivation.)
+            let patience = self.rates.patience_steps;
+            let before = self.teams[j].waiting.len();
+            self.teams[j]
+                .waiting
+                .retain(|idea| now - u64::from(idea.voiced_at) < 2 * patience);
+            self.counts.expired += (before - self.teams[j].waiting.len()) as u64;
+            let t = &mut self.teams[j];
+            let free = t.slots.saturating_sub(t.running.len()).min(t.waiting.len());
+            let ends_at = now + self.rates.duration_steps;
+            for idea in t.waiting.drain(..free) {
+                t.running.push(Running { idea, ends_at });
+            }
+        }
+    }
+
+    /// 5. Implemented practices diffuse between teams with the Bass hazard
+    /// p + q x (share of the team's outside ties to teams whose code has the
+    /// practice), per year, scaled by the team's psychological safety and its
+    /// leader's openness (each relative to 0.5). Synchronous: every team sees
+    /// the codes as they were at the start of the phase.
+    ///
+    /// Adoptions are rare, so they are drawn by thinning: candidate events
+    /// for the practices a team lacks arrive at the largest possible hazard
+    /// (share 1) and each is kept with chance (p + q share) / (p + q); only
+    /// a candidate costs the scan of the team's ties.
+    fn diffuse(&mut self) {
+        if self.practice_plus | self.practice_minus == 0 {
+            return;
+        }
+        for (slot, t) in self.codes_at_start.iter_mut().zip(&self.teams) {
+            *slot = t.code;
+        }
+        let dt = self.rates.dt;
+        let (bp, bq) = (self.p.diffusion_p, self.p.diffusion_q);
+        if bp + bq <= 0.0 {
+            return;
+        }
+        let keys = self.step_key(DIFFUSE);
+        for j in 0..self.teams.len() {
+            let code = self.codes_at_start[j];
+            // Practices this team lacks (codes have no zeros once set, so a
+            // dimension is wanted for at most one value).
+            let want_plus = self.practice_plus & !(code.nz & code.pos);
+            let want_minus = self.practice_minus & !(code.nz & !code.pos);
+            let (n_plus, n_minus) = (want_plus.count_ones(), want_minus.count_ones());
+            if n_plus + n_minus == 0 {
+                continue;
+            }
+            let scale = (self.teams[j].psi_mean / 0.5) * (self.teams[j].open.openness / 0.5);
+            let h_max = (bp + bq) * scale * dt;
+            if h_max <= 0.0 {
+                continue;
+            }
+            let mut rng = keys.block(j as u64);
+            let (a, b) = (
+                self.net_offsets[j] as usize,
+                self.net_offsets[j + 1] as usize,
+            );
+            let mut total = -1.0;
+            let mut x = 0.0;
+            let mut new_code = code;
+            loop {
+                x += rng.sample::<f64, _>(rand_distr::Exp1) / h_max;
+                if x >= f64::from(n_plus + n_minus) {
+                    break;
+                }
+                let k = x as u32;
+                let (plus, d) = if k < n_plus {
+                    (true, knowledge::nth_set_bit(want_plus, k))
+                } else {
+                    (false, knowledge::nth_set_bit(want_minus, k - n_plus))
+                };
+                if new_code.get(d) == if plus { 1 } else { -1 } {
+                    continue; // already adopted this step
+                }
+                if total < 0.0 {
+                    total = self.net_weights[a..b].iter().map(|&w| f64::from(w)).sum();
+                }
+                let bit = 1u64 << d;
+                let mut with = 0.0;
+                for (&t, &w) in self.net_targets[a..b].iter().zip(&self.net_weights[a..b]) {
+                    let c = self.codes_at_start[t as usize];
+                    if c.nz & bit != 0 && (c.pos & bit != 0) == plus {
+                        with += f64::from(w);
+                    }
+                }
+                let share = if total > 0.0 { with / total } else { 0.0 };
+                if rng.random::<f64>() * (bp + bq) < bp + bq * share {
+                    new_code.set(d, if plus { 1 } else { -1 });
+                    self.counts.adoptions += 1;
+                }
+            }
+            self.teams[j].code = new_code;
+        }
+    }
+
+    /// 6. Employees socialise toward their team code at the rate
+    /// p1_i = p1 (0.5 + K) (1.5 - psi_i) (1.5 - a_i) / 1.125 per year and
+    /// differing dimension (a rate: the formula exceeds 1 for high control
+    /// and low safety, so it cannot be a probability), and copy partners'
+    /// beliefs.
+    ///
+    /// Socialisation events are rare each week, so they are drawn by
+    /// thinning along the team's (employee, differing dimension) pairs:
+    /// candidates at the team's largest rate (psi = a = 0), each kept with
+    /// chance p1_i / p1_max = (1.5 - psi_i) (1.5 - a_i) / 2.25.
+    fn learn(&mut self) {
+        let dt = self.rates.dt;
+        let keys = self.step_key(SOCIALISE);
+        let p1 = self.p.p1 / 1.125;
+        for j in 0..self.teams.len() {
+            let t = &self.teams[j];
+            let code = t.code;
+            let h_max = p1 * (0.5 + t.close.control) * 2.25 * dt;
+            if h_max <= 0.0 {
+                continue;
+            }
+            let r = t.members();
+            let mut rng = keys.block(j as u64);
+            let beliefs = &mut self.beliefs[r.clone()];
+            let psi = &self.psi[r.clone()];
+            let autonomy = &self.autonomy[r];
+            let mut next = rng.sample::<f64, _>(rand_distr::Exp1) / h_max;
+            let mut start = 0.0;
+            for ((b, &psi), &a) in beliefs.iter_mut().zip(psi).zip(autonomy) {
+                let candidates = b.differs_from_code(code);
+                let end = start + f64::from(candidates.count_ones());
+                let mut sel = 0u64;
+                while next < end {
+                    let k = (next - start) as u32;
+                    let keep = (1.5 - f64::from(psi)) * (1.5 - f64::from(a)) / 2.25;
+                    if rng.random::<f64>() < keep {
+                        sel |= 1 << knowledge::nth_set_bit(candidates, k);
+                    }
+                    next += rng.sample::<f64, _>(rand_distr::Exp1) / h_max;
+                }
+                if sel != 0 {
+                    b.step_toward(code, sel);
+                }
+                start = end;
+            }
+        }
+        if self.partners.is_empty() {
+            return;
+        }
+        let keys = self.step_key(PARTNERS);
+        for j in 0..self.teams.len() {
+            let mut rng = keys.block(j as u64);
+            for i in self.teams[j].members() {
+                for e in self.partner_offsets[i]..self.partner_offsets[i + 1] {
+                    if self.rates.partner_copy.sample(&mut rng) {
+                        let partner = self.partners[self.partner_of[e as usize] as usize];
+                        let d = rng.random_range(0..self.dims.m());
+                        self.beliefs[i].set(d, partner.get(d));
+                    }
+                }
+            }
+        }
+    }
+
+    /// 7. Psychological safety moves toward its target
+    /// psi* = .25 O + .25 F + .2 S + .2 Psi_j + .1 a_i + e_i (e_i: the
+    /// employee's lasting deviation from the team); motivation returns to its
+    /// baseline; voice habits fade.
+    fn climate(&mut self) {
+        let kappa = self.rates.kappa;
+        let mk = self.rates.motivation_kappa as f32;
+        let keep = self.rates.habit_keep;
+        for t in &self.teams {
+            let s = t.open;
+            let base =
+                0.25 * s.openness + 0.25 * s.failure_tolerance + 0.2 * s.support + 0.2 * t.psi_mean;
+            for i in t.members() {
+                let target =
+                    base + 0.1 * f64::from(self.autonomy[i]) + f64::from(self.disposition[i]);
+                let psi = f64::from(self.psi[i]);
+                self.psi[i] = (psi + kappa * (target - psi)).clamp(0.0, 1.0) as f32;
+                let mu = self.motivation[i];
+                self.motivation[i] = (mu + mk * (self.motivation_base[i] - mu)).clamp(0.0, 1.0);
+                self.habit[i] *= keep;
+            }
+        }
+    }
+
+    /// 8. Turnover: each employee quits at the hazard
+    /// -ln(1 - rate) x exp(effect x (motivation_ref - motivation)) per year; a
+    /// newcomer takes the place with random beliefs (March's p3), baseline
+    /// motivation and psychological safety near the team's. Quits are drawn
+    /// by thinning: candidate events at the largest possible hazard (that
+    /// of motivation 0), each kept with chance exp(-effect x motivation), so
+    /// the rare quits cost a draw per event, not per employee.
+    fn turnover(&mut self) {
+        let p = &self.p;
+        if p.turnover <= 0.0 {
+            return;
+        }
+        let base = -(-p.turnover.min(1.0 - 1e-12)).ln_1p();
+        let h_max = base * self.rates.dt * (p.turnover_motivation * p.motivation_ref).exp();
+        let within_sd = p.psi_sd * (1.0 - p.psi_icc).sqrt();
+        let keys = self.step_key(TURNOVER);
+        for j in 0..self.teams.len() {
+            let mut rng = keys.block(j as u64);
+            let team_psi = self.teams[j].psi_mean;
+            let r = self.teams[j].members();
+            let size = r.len() as f64;
+            let mut x = 0.0;
+            let mut last_quit = usize::MAX;
+            loop {
+                x += rng.sample::<f64, _>(rand_distr::Exp1) / h_max;
+                if x >= size {
+                    break;
+                }
+                let i = r.start + x as usize;
+                let keep = (-p.turnover_motivation * f64::from(self.motivation[i])).exp();
+                if i == last_quit || !rng.random_bool(keep.min(1.0)) {
+                    continue;
+                }
+                last_quit = i;
+                self.counts.leavers += 1;
+                self.beliefs[i] = Ternary::uniform(&mut rng, self.dims);
+                let psi = dist::unit(&mut rng, p.beta_dist, team_psi, within_sd);
+                self.psi[i] = psi as f32;
+                self.disposition[i] = (psi - team_psi) as f32;
+                self.autonomy[i] =
+                    dist::unit(&mut rng, p.beta_dist, p.autonomy_mean, p.autonomy_sd) as f32;
+                self.creativity[i] = dist::creativity(&mut rng, p.creativity_sigma) as f32;
+                let mu =
+                    dist::unit(&mut rng, p.beta_dist, p.motivation_mean, p.motivation_sd) as f32;
+                self.motivation[i] = mu;
+                self.motivation_base[i] = mu;
+                self.pressure[i] =
+                    dist::unit(&mut rng, p.beta_dist, p.pressure_mean, p.pressure_sd) as f32;
+                self.habit[i] = 0.0;
+                self.last_voiced[i] = 0;
+                self.last_silenced[i] = 0;
+            }
+        }
+    }
+
+    /// 9. Reality flips on each dimension with the annual turbulence;
+    /// partners re-learn a flipped dimension (right with chance knowledge).
+    fn environment(&mut self) {
+        if self.p.turbulence <= 0.0 {
+            return;
+        }
+        let mut rng = stream(self.seed, ENVIRONMENT, self.clock, 0);
+        for d in 0..self.dims.m() {
+            if self.rates.turbulence.sample(&mut rng) {
+                self.reality ^= 1 << d;
+                for b in self.partners.iter_mut() {
+                    let right = rng.random_bool(self.p.partner_knowledge);
+                    let plus = (self.reality >> d & 1 == 1) == right;
+                    b.set(d, if plus { 1 } else { -1 });
+                }
+            }
+        }
+    }
+
+    /// ICC(1) of psychological safety by team from a one-way ANOVA, with
+    /// the adjusted mean team size k0 = (N - sum n_j^2 / N) / (J - 1)
+    /// (Bliese 2000).
+    fn psi_icc(&self, grand: f64) -> f64 {
+        let n_teams = self.teams.len();
+        let n = self.psi.len() as f64;
+        if n_teams < 2 || n <= n_teams as f64 {
+            return f64::NAN;
+        }
+        let (mut ssb, mut ssw, mut sum_n2) = (0.0, 0.0, 0.0);
+        for t in &self.teams {
+            let r = t.members();
+            let nj = r.len() as f64;
+            let mean = self.psi[r.clone()]
+                .iter()
+                .map(|&x| f64::from(x))
+                .sum::<f64>()
+                / nj;
+            ssb += nj * (mean - grand).powi(2);
+            ssw += self.psi[r]
+                .iter()
+                .map(|&x| (f64::from(x) - mean).powi(2))
+                .sum::<f64>();
+            sum_n2 += nj * nj;
+        }
+        let msb = ssb / (n_teams - 1) as f64;
+        let msw = ssw / (n - n_teams as f64);
+        let k0 = (n - sum_n2 / n) / (n_teams - 1) as f64;
+        let denom = msb + (k0 - 1.0) * msw;
+        if denom > 0.0 {
+            (msb - msw) / denom
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// Which review queue is served.
+#[derive(Clone, Copy, Debug)]
+enum Queue {
+    Team(usize),
+    Central,
+    Platform,
+}
+
+fn team_size(rng: &mut Stream, p: &ClimateParams) -> usize {
+    match p.size_dist {
+        SizeDist::Fixed => p.team_size,
+        SizeDist::Uniform => rng.random_range(p.team_size_min..=p.team_size_max),
+        SizeDist::Poisson => {
+            for _ in 0..1000 {
+                let k = poisson(rng, p.team_size as f64) as usize;
+                if (p.team_size_min..=p.team_size_max).contains(&k) {
+                    return k;
+                }
+            }
+            p.team_size
+        }
+    }
+}
+
+impl Simulation for Climate {
+    fn observe(&self, out: &mut [f64], levels: bool) {
+        let c = &self.counts;
+        out[m::GENERATED] = c.generated as f64;
+        out[m::VOICED] = c.voiced as f64;
+        out[m::SILENCED] = c.silenced as f64;
+        out[m::PLATFORM] = c.platform as f64;
+        out[m::REVIEWED] = c.reviewed as f64;
+        out[m::ACCEPTED] = c.accepted as f64;
+        out[m::REJECTED] = c.rejected as f64;
+        out[m::EXPIRED] = c.expired as f64;
+        out[m::SUCCEEDED] = c.succeeded as f64;
+        out[m::FAILED] = c.failed as f64;
+        out[m::IMPLEMENTED] = c.implemented as f64;
+        out[m::ADOPTIONS] = c.adoptions as f64;
+        out[m::LEAVERS] = c.leavers as f64;
+        out[m::VOICED_GOOD] = c.voiced_good as f64;
+        debug_assert_eq!(out.len(), m::COUNT);
+        if !levels {
+            return;
+        }
+        let n = self.psi.len() as f64;
+        out[m::RUNNING] = self.teams.iter().map(|t| t.running.len()).sum::<usize>() as f64;
+        let mscore: f64 = self
+            .teams
+            .iter()
+            .map(|t| f64::from(t.code.score(self.reality)))
+            .sum();
+        out[m::ORG_KNOWLEDGE] = mscore / (self.teams.len() as f64 * f64::from(self.dims.m()));
+        out[m::DIVERSITY] = knowledge::belief_diversity(self.beliefs.iter(), self.dims, n as u64);
+        let mean = self.psi.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        out[m::PSI_MEAN] = mean;
+        out[m::PSI_SD] = if n > 1.0 {
+            (self
+                .psi
+                .iter()
+                .map(|&x| (f64::from(x) - mean).powi(2))
+                .sum::<f64>()
+                / (n - 1.0))
+                .sqrt()
+        } else {
+            f64::NAN
+        };
+        out[m::PSI_ICC] = self.psi_icc(mean);
+        out[m::MOTIVATION] = self.motivation.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let window = self.rates.steps_per_52w;
+        let recent = |last: &[u32]| {
+            last.iter()
+                .filter(|&&s| s > 0 && self.clock - u64::from(s) < window)
+                .count() as f64
+                / n
+        };
+        out[m::PARTICIPATION] = recent(&self.last_voiced);
+        out[m::WITHHOLDING] = recent(&self.last_silenced);
+        out[m::HEADCOUNT] = n;
+    }
+
+    fn step(&mut self, _step: u64) {
+        self.advance();
+    }
+
+    fn observe_teams(&mut self, out: &mut Vec<f64>) {
+        let m = f64::from(self.dims.m());
+        for (j, t) in self.teams.iter_mut().enumerate() {
+            let r = t.members();
+            let nj = r.len() as f64;
+            out.push(j as f64);
+            out.push(f64::from(t.department));
+            out.push(nj);
+            out.push(
+                self.psi[r.clone()]
+                    .iter()
+                    .map(|&x| f64::from(x))
+                    .sum::<f64>()
+                    / nj,
+            );
+            out.push(
+                self.motivation[r]
+                    .iter()
+                    .map(|&x| f64::from(x))
+                    .sum::<f64>()
+                    / nj,
+            );
+            out.push(t.voiced as f64);
+            out.push(t.accepted as f64);
+            out.push(t.implemented as f64);
+            out.push(f64::from(t.code.score(self.reality)) / m);
+            t.voiced = 0;
+            t.accepted = 0;
+            t.implemented = 0;
+        }
+    }
+}
