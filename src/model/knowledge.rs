@@ -478,13 +478,13 @@ mod tests {
             for _ in 0..trials {
                 let sel = select_sparse(candidates, hazard, &mut r);
                 assert_eq!(sel & !candidates, 0);
-                for d in 0..64 {
-                    hits[d] += (sel >> d & 1) as u32;
+                for (d, h) in hits.iter_mut().enumerate() {
+                    *h += (sel >> d & 1) as u32;
                 }
             }
-            for d in 0..64 {
+            for (d, &h) in hits.iter().enumerate() {
                 if candidates >> d & 1 == 1 {
-                    let rate = f64::from(hits[d]) / f64::from(trials);
+                    let rate = f64::from(h) / f64::from(trials);
                     let se = (p * (1.0 - p) / f64::from(trials)).sqrt();
                     assert!(
                         (rate - p).abs() < 5.0 * se + 1e-9,

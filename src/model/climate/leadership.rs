@@ -198,8 +198,8 @@ mod tests {
     fn presets_match_model_md() {
         assert_eq!(PRESETS[0].open, Style::new(0.3, 0.4, 0.8, 0.2, 0.1));
         assert_eq!(PRESETS[2].open, Style::new(0.8, 0.8, 0.3, 0.7, 0.6));
-        assert_eq!(PRESETS[4].close.control, 0.7);
-        assert_eq!(PRESETS[4].open.control, 0.3);
+        assert_eq!(PRESETS[4].close, Style::new(0.8, 0.8, 0.7, 0.7, 0.6));
+        assert_eq!(PRESETS[4].open, PRESETS[2].open);
     }
 
     #[test]

@@ -681,7 +681,7 @@ impl Climate {
         }
     }
 
-    /// 1-2. Ideas are generated (Poisson) and voiced or kept silent.
+    /// Phase 1-2: Ideas are generated (Poisson) and voiced or kept silent.
     fn generate_and_voice(&mut self) {
         let p = &self.p;
         let now = self.clock as u32;
@@ -912,7 +912,7 @@ impl Climate {
         }
     }
 
-    /// 3. Select.
+    /// Phase 3: Select.
     fn review(&mut self) {
         let n_teams = self.teams.len();
         let keys = self.step_key(REVIEW);
@@ -925,7 +925,7 @@ impl Climate {
         self.serve(Queue::Platform, &mut keys.block(n_teams as u64 + 1));
     }
 
-    /// 4. Experiments end (success sets the team code) and start.
+    /// Phase 4: Experiments end (success sets the team code) and start.
     fn experiment(&mut self) {
         let now = self.clock;
         let p = &self.p;
@@ -1006,7 +1006,7 @@ impl Climate {
         }
     }
 
-    /// 5. Implemented practices diffuse between teams with the Bass hazard
+    /// Phase 5: Implemented practices diffuse between teams with the Bass hazard
     /// p + q x (share of the team's outside ties to teams whose code has the
     /// practice), per year, scaled by the team's psychological safety and its
     /// leader's openness (each relative to 0.5). Synchronous: every team sees
@@ -1087,7 +1087,7 @@ impl Climate {
         }
     }
 
-    /// 6. Employees socialise toward their team code at the rate
+    /// Phase 6: Employees socialise toward their team code at the rate
     /// p1_i = p1 (0.5 + K) (1.5 - psi_i) (1.5 - a_i) / 1.125 per year and
     /// differing dimension (a rate: the formula exceeds 1 for high control
     /// and low safety, so it cannot be a probability), and copy partners'
@@ -1151,7 +1151,7 @@ impl Climate {
         }
     }
 
-    /// 7. Psychological safety moves toward its target
+    /// Phase 7: Psychological safety moves toward its target
     /// psi* = .25 O + .25 F + .2 S + .2 Psi_j + .1 a_i + e_i (e_i: the
     /// employee's lasting deviation from the team); motivation returns to its
     /// baseline; voice habits fade.
@@ -1175,7 +1175,7 @@ impl Climate {
         }
     }
 
-    /// 8. Turnover: each employee quits at the hazard
+    /// Phase 8: Turnover: each employee quits at the hazard
     /// -ln(1 - rate) x exp(effect x (motivation_ref - motivation)) per year; a
     /// newcomer takes the place with random beliefs (March's p3), baseline
     /// motivation and psychological safety near the team's. Quits are drawn
@@ -1230,7 +1230,7 @@ impl Climate {
         }
     }
 
-    /// 9. Reality flips on each dimension with the annual turbulence;
+    /// Phase 9: Reality flips on each dimension with the annual turbulence;
     /// partners re-learn a flipped dimension (right with chance knowledge).
     fn environment(&mut self) {
         if self.p.turbulence <= 0.0 {

@@ -221,31 +221,6 @@ pub const FIELDS: &[Field] = &[
         0.1,
         "Sd of each leader's style values around the preset (truncated to [0, 1])",
     ),
-    nonneg(
-        "climate.leadership.mix.directive",
-        0.0,
-        "Share of teams with directive leaders (all mix shares 0: use style)",
-    ),
-    nonneg(
-        "climate.leadership.mix.transactional",
-        0.0,
-        "Share of teams with transactional leaders",
-    ),
-    nonneg(
-        "climate.leadership.mix.facilitating",
-        0.0,
-        "Share of teams with facilitating leaders",
-    ),
-    nonneg(
-        "climate.leadership.mix.laissez_faire",
-        0.0,
-        "Share of teams with laissez-faire leaders",
-    ),
-    nonneg(
-        "climate.leadership.mix.ambidextrous",
-        0.0,
-        "Share of teams with ambidextrous leaders",
-    ),
     Field::float(
         "climate.leadership.openness_shift",
         Bound::Incl(-1.0),
@@ -280,6 +255,31 @@ pub const FIELDS: &[Field] = &[
         Bound::Incl(1.0),
         0.0,
         "Added to every leader's delegation D",
+    ),
+    nonneg(
+        "climate.leadership.mix.directive",
+        0.0,
+        "Share of teams with directive leaders (all mix shares 0: use style)",
+    ),
+    nonneg(
+        "climate.leadership.mix.transactional",
+        0.0,
+        "Share of teams with transactional leaders",
+    ),
+    nonneg(
+        "climate.leadership.mix.facilitating",
+        0.0,
+        "Share of teams with facilitating leaders",
+    ),
+    nonneg(
+        "climate.leadership.mix.laissez_faire",
+        0.0,
+        "Share of teams with laissez-faire leaders",
+    ),
+    nonneg(
+        "climate.leadership.mix.ambidextrous",
+        0.0,
+        "Share of teams with ambidextrous leaders",
     ),
     // Voice.
     Field::float(
