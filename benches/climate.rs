@@ -26,7 +26,13 @@ fn step(c: &mut Criterion) {
     let mut g = c.benchmark_group("climate_step");
     for (label, tpd, samples) in [("10k", 100, 100), ("1M", 10_000, 10)] {
         let p = params(tpd);
-        let mut sim = Climate::new(&p, 7);
+        let mut sim = Climate::new(
+            &p,
+            ideaflow::rng::Seeds {
+                scenario: 7,
+                run: 7,
+            },
+        );
         // Let queues, habits and codes develop before measuring.
         for t in 1..=26 {
             sim.step(t);

@@ -31,6 +31,16 @@ pub type Stream = Xoshiro256PlusPlus;
 /// a double (R has no 64-bit integers; pandas may read large ones as float).
 pub const RUN_SEED_MASK: u64 = (1 << 53) - 1;
 
+/// The seeds a run is built from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seeds {
+    /// The scenario's base seed: what every replicate shares (the climate
+    /// model builds its organisation's structure from it).
+    pub scenario: u64,
+    /// The run's own seed, from (base seed, point, replicate).
+    pub run: u64,
+}
+
 /// The step value used for draws made while building a run (before step 1).
 pub const SETUP: u64 = u64::MAX;
 

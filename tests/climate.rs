@@ -322,3 +322,44 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_organisation_comes_from_the_scenario_seed_and_people_from_the_run_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |seed: u64| {
+        format!(
+            "steps = 1\nreplicates = 3\nseed = {seed}\n[climate.organisation]\nteam_size_distribution = \"uniform\"\n\
+             team_size_min = 3\nteam_size_max = 20\nteam_size = 10\n[output]\nteams = true\n"
+        )
+    };
+    let sizes_and_psi = |seed: u64| {
+        let s = write(dir.path(), &format!("s{seed}.toml"), &text(seed));
+        let out = dir.path().join(format!("out{seed}"));
+        ideaflow()
+            .arg("run")
+            .arg(&s)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        let (_, rows) = read_csv(&out.join("teams.csv"));
+        let at0: Vec<&Vec<String>> = rows.iter().filter(|r| r[4] == "0").collect();
+        let by_run = |run: &str| -> (Vec<String>, Vec<String>) {
+            let mine: Vec<&&Vec<String>> = at0.iter().filter(|r| r[0] == run).collect();
+            (
+                mine.iter().map(|r| r[7].clone()).collect(),
+                mine.iter().map(|r| r[8].clone()).collect(),
+            )
+        };
+        (by_run("0"), by_run("1"), by_run("2"))
+    };
+    let (a0, a1, a2) = sizes_and_psi(5);
+    assert_eq!(a0.0, a1.0, "team sizes differ between replicates");
+    assert_eq!(a0.0, a2.0);
+    assert_ne!(a0.1, a1.1, "people should differ between replicates");
+    let (b0, _, _) = sizes_and_psi(6);
+    assert_ne!(
+        a0.0, b0.0,
+        "another scenario seed builds another organisation"
+    );
+}

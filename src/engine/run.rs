@@ -81,7 +81,13 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
         Source::Ratio(n, d) => ratio(sums[n], sums[d]),
     };
 
-    let mut sim = exp.model.build(&params, id.seed);
+    let mut sim = exp.model.build(
+        &params,
+        rng::Seeds {
+            scenario: exp.seed,
+            run: id.seed,
+        },
+    );
     let mut team_values = Vec::new();
     let mut team_bytes = Vec::new();
     let team_cols = exp.model.team_columns().len();

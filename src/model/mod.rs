@@ -234,8 +234,9 @@ impl ModelKind {
         }
     }
 
-    /// Builds one run from validated parameters and the run's seed.
-    pub fn build(self, params: &ParamSet, run_seed: u64) -> Box<dyn Simulation> {
+    /// Builds one run from validated parameters and its seeds.
+    pub fn build(self, params: &ParamSet, seeds: crate::rng::Seeds) -> Box<dyn Simulation> {
+        let run_seed = seeds.run;
         match self {
             ModelKind::Bass => Box::new(bass::Bass::new(
                 &bass::BassParams::from_params(params),
@@ -247,7 +248,7 @@ impl ModelKind {
             )),
             ModelKind::Climate => Box::new(climate::Climate::new(
                 &climate::ClimateParams::from_params(params),
-                run_seed,
+                seeds,
             )),
         }
     }

@@ -22,11 +22,12 @@ use rand_distr::Poisson;
 
 use crate::model::knowledge::{self, Dims, Ternary};
 use crate::model::{Fmt, MetricDef, Simulation};
-use crate::rng::{Purpose, SETUP, StepKey, Stream, stream};
+use crate::rng::{Purpose, SETUP, Seeds, StepKey, Stream, stream};
 use leadership::Style;
 pub use params::{ClimateParams, FIELDS, ReviewMode, SizeDist};
 
 const ORG: Purpose = Purpose(0xC11A_0001);
+const REALITY: Purpose = Purpose(0xC11A_0004);
 const PEOPLE: Purpose = Purpose(0xC11A_0002);
 const PARTNER_SETUP: Purpose = Purpose(0xC11A_0003);
 const GENERATE: Purpose = Purpose(0xC11A_0010);
@@ -378,26 +379,32 @@ fn logistic(x: f64) -> f64 {
 }
 
 impl Climate {
-    /// Builds the organisation (from the run seed), runs the burn-in, and
-    /// returns the state at step 0.
-    pub fn new(p: &ClimateParams, run_seed: u64) -> Climate {
+    /// Builds the organisation and runs the burn-in; returns the state at
+    /// step 0. The organisation's structure (team sizes, leaders' styles,
+    /// the network of ties, partners' ties) comes from the scenario's seed
+    /// only, so every replicate (and every scenario compared with the same
+    /// seed) has the same organisation; reality, codes, people and all
+    /// dynamics come from the run's seed.
+    pub fn new(p: &ClimateParams, seeds: Seeds) -> Climate {
+        let run_seed = seeds.run;
         let dims = Dims::new(p.dimensions);
         let rates = Rates::new(p);
-        let mut rng = stream(run_seed, ORG, SETUP, 0);
-        let reality = dims.random_signs(&mut rng);
+        let mut org = stream(seeds.scenario, ORG, SETUP, 0);
+        let mut world = stream(run_seed, REALITY, SETUP, 0);
+        let reality = dims.random_signs(&mut world);
 
         // Team sizes and styles.
         let n_teams = p.teams();
-        let sizes: Vec<usize> = (0..n_teams).map(|_| team_size(&mut rng, p)).collect();
-        let styles = leadership::assign(&mut rng, n_teams, p.style, &p.mix);
+        let sizes: Vec<usize> = (0..n_teams).map(|_| team_size(&mut org, p)).collect();
+        let styles = leadership::assign(&mut org, n_teams, p.style, &p.mix);
         let mut teams = Vec::with_capacity(n_teams);
         let mut start = 0u32;
         for (j, (&size, &style)) in sizes.iter().zip(&styles).enumerate() {
             let (open, close) =
-                leadership::draw_leader(&mut rng, &leadership::PRESETS[style], p.spread, p.shift);
+                leadership::draw_leader(&mut org, &leadership::PRESETS[style], p.spread, p.shift);
             let mut code = Ternary::ZERO;
             for d in 0..dims.m() {
-                let right = rng.random_bool(p.code_accuracy);
+                let right = world.random_bool(p.code_accuracy);
                 let plus = (reality >> d & 1 == 1) == right;
                 code.set(d, if plus { 1 } else { -1 });
             }
@@ -497,8 +504,11 @@ impl Climate {
                 c.beliefs.push(b);
             }
         }
-        c.build_network(&mut rng);
-        c.build_partners(&mut stream(run_seed, PARTNER_SETUP, SETUP, 0));
+        c.build_network(&mut org);
+        c.build_partners(
+            &mut stream(seeds.scenario, PARTNER_SETUP, SETUP, 0),
+            &mut world,
+        );
         for _ in 0..p.burn_in {
             c.advance();
         }
@@ -564,14 +574,15 @@ impl Climate {
     }
 
     /// Partners with beliefs correct on each dimension with chance
-    /// `knowledge` (no zeros), each tied to `ties` employees drawn at random.
-    fn build_partners(&mut self, rng: &mut Stream) {
+    /// `knowledge` (no zeros; drawn from the run's world stream), each tied
+    /// to `ties` employees drawn at random (from the organisation's stream).
+    fn build_partners(&mut self, rng: &mut Stream, world: &mut Stream) {
         let n = self.team_of.len();
         let mut ties: Vec<(u32, u32)> = Vec::new();
         for k in 0..self.p.partners {
             let mut b = Ternary::ZERO;
             for d in 0..self.dims.m() {
-                let right = rng.random_bool(self.p.partner_knowledge);
+                let right = world.random_bool(self.p.partner_knowledge);
                 let plus = (self.reality >> d & 1 == 1) == right;
                 b.set(d, if plus { 1 } else { -1 });
             }
