@@ -83,6 +83,8 @@ pub struct Experiment {
     pub axes: Vec<Axis>,
     /// Paths of the fields the file sets explicitly.
     pub set_in_file: Vec<&'static str>,
+    /// The fields of each `[[interventions]]` entry (climate model).
+    pub intervention_fields: Vec<Vec<&'static Field>>,
 }
 
 impl Experiment {
@@ -194,9 +196,15 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         c,
         set: Vec::new(),
         sweep: None,
+        interventions: None,
     };
     walk.table(doc.get_ref(), "");
-    let Walk { mut c, set, sweep } = walk;
+    let Walk {
+        mut c,
+        mut set,
+        sweep,
+        interventions,
+    } = walk;
 
     // The model decides which tables and keys are allowed.
     let model = match set.iter().find(|s| s.field.path == "model") {
@@ -253,6 +261,25 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         }
     }
 
+    let decls = match interventions {
+        Some((_, value)) if model == ModelKind::Climate => {
+            walk_interventions(&mut c, &mut set, value)
+        }
+        Some((key_span, _)) => {
+            c.push(
+                Some(key_span),
+                Some("interventions"),
+                format!(
+                    "expected no [[interventions]] for model \"{}\" (they apply to the climate model), found some",
+                    model.name()
+                ),
+                None,
+            );
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+
     let metric_names: Vec<&str> = model
         .metrics()
         .iter()
@@ -285,7 +312,7 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
     };
 
     let axes = match &sweep {
-        Some(sw) => parse_sweep(&mut c, model, sw),
+        Some(sw) => parse_sweep(&mut c, model, sw, &decls),
         None => Vec::new(),
     };
     if sweep::point_count(&axes).is_none_or(|n| n > sweep::MAX_POINTS) {
@@ -315,6 +342,15 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
             None => f.default_value(&stem, &metric_names),
         };
         base.set(f.path, v);
+    }
+    for d in &decls {
+        for &f in &d.fields {
+            let v = match set.iter().find(|s| std::ptr::eq(s.field, f)) {
+                Some(s) => s.value.clone(),
+                None => f.default_value(&stem, &metric_names),
+            };
+            base.set(f.path, v);
+        }
     }
     let mut apply = |path: &'static str, v: Option<u64>, c: &mut Collector| {
         if let Some(v) = v {
@@ -381,6 +417,7 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         base,
         axes,
         set_in_file,
+        intervention_fields: decls.into_iter().map(|d| d.fields).collect(),
     })
 }
 
@@ -391,6 +428,148 @@ fn implemented_models() -> String {
         .map(|m| format!("\"{}\"", m.name()))
         .collect();
     names.join(" or ")
+}
+
+/// One `[[interventions]]` entry: its fields (paths
+/// `interventions.<index>.<key>`) and its optional name.
+struct Decl {
+    name: Option<String>,
+    fields: Vec<&'static Field>,
+}
+
+/// Checks every `[[interventions]]` entry against the keys of its kind,
+/// recording the values it sets.
+fn walk_interventions(
+    c: &mut Collector,
+    set: &mut Vec<Set>,
+    value: &Spanned<DeValue<'_>>,
+) -> Vec<Decl> {
+    use crate::model::climate::interventions as iv;
+    let Some(items) = value.get_ref().as_array() else {
+        c.expected(
+            Some(value.span()),
+            "interventions",
+            "an array of tables [[interventions]]",
+            &describe(value.get_ref()),
+        );
+        return Vec::new();
+    };
+    let mut decls = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let Some(table) = item.get_ref().as_table() else {
+            c.expected(
+                Some(item.span()),
+                "interventions",
+                "a table [[interventions]]",
+                &describe(item.get_ref()),
+            );
+            continue;
+        };
+        let kind_field = iv::instance_field(index, &iv::COMMON[0]);
+        let kind = match table.get("kind") {
+            None => {
+                c.push(
+                    Some(item.span()),
+                    Some(kind_field.path),
+                    format!(
+                        "expected `kind = \"...\"` in [[interventions]] number {}, found none",
+                        index + 1
+                    ),
+                    Some(format!("kinds: {}", iv::KIND_NAMES.join(", "))),
+                );
+                continue;
+            }
+            Some(k) => match check_value(c, kind_field, k) {
+                Some(Value::Str(name)) => match iv::spec(&name) {
+                    Some(spec) => {
+                        set.push(Set {
+                            field: kind_field,
+                            value: Value::Str(name),
+                            span: k.span(),
+                        });
+                        spec
+                    }
+                    None => continue,
+                },
+                _ => continue,
+            },
+        };
+        let fields = iv::instance_fields(index, kind);
+        let prefix = format!("interventions.{index}");
+        let mut name = None;
+        walk_intervention_table(c, set, table, &prefix, &fields, kind.name, &mut name);
+        decls.push(Decl { name, fields });
+    }
+    decls
+}
+
+fn walk_intervention_table(
+    c: &mut Collector,
+    set: &mut Vec<Set>,
+    table: &DeTable<'_>,
+    prefix: &str,
+    fields: &[&'static Field],
+    kind: &str,
+    name: &mut Option<String>,
+) {
+    for (key, value) in table.iter() {
+        let path = join(prefix, key.get_ref());
+        if path.ends_with(".kind") && path.matches('.').count() == 2 {
+            continue;
+        }
+        if let Some(&f) = fields.iter().find(|f| f.path == path) {
+            if let Some(v) = check_value(c, f, value) {
+                if path.ends_with(".name")
+                    && let Value::Str(n) = &v
+                {
+                    *name = Some(n.clone());
+                }
+                set.push(Set {
+                    field: f,
+                    value: v,
+                    span: value.span(),
+                });
+            }
+        } else if fields
+            .iter()
+            .any(|f| f.path.starts_with(&format!("{path}.")))
+        {
+            match value.get_ref().as_table() {
+                Some(t) => walk_intervention_table(c, set, t, &path, fields, kind, name),
+                None => c.expected(
+                    Some(value.span()),
+                    &path,
+                    &format!("a table `{}`", key.get_ref()),
+                    &describe(value.get_ref()),
+                ),
+            }
+        } else {
+            let keys: Vec<&str> = fields
+                .iter()
+                .filter_map(|f| {
+                    f.path
+                        .strip_prefix(prefix)
+                        .and_then(|r| r.strip_prefix('.'))
+                })
+                .map(|r| r.split('.').next().unwrap_or(r))
+                .collect();
+            let hint = schema::suggestions(key.get_ref(), keys.iter().copied());
+            let help = if hint.is_empty() {
+                format!("keys of a {kind} intervention: {}", keys.join(", "))
+            } else {
+                format!("did you mean {}?", quote_list(&hint))
+            };
+            c.push(
+                Some(key.span()),
+                Some(&path),
+                format!(
+                    "expected a key of a `{kind}` intervention, found unknown key `{}`",
+                    key.get_ref()
+                ),
+                Some(help),
+            );
+        }
+    }
 }
 
 /// A field the file sets, with its value and where it is.
@@ -404,6 +583,7 @@ struct Walk<'a, 'i> {
     c: Collector,
     set: Vec<Set>,
     sweep: Option<&'a Spanned<DeValue<'i>>>,
+    interventions: Option<(Range<usize>, &'a Spanned<DeValue<'i>>)>,
 }
 
 fn join(prefix: &str, key: &str) -> String {
@@ -418,6 +598,10 @@ impl<'a, 'i> Walk<'a, 'i> {
     fn table(&mut self, table: &'a DeTable<'i>, prefix: &str) {
         for (key, value) in table.iter() {
             let path = join(prefix, key.get_ref());
+            if prefix.is_empty() && key.get_ref() == "interventions" {
+                self.interventions = Some((key.span(), value));
+                continue;
+            }
             if prefix.is_empty() && key.get_ref() == "sweep" {
                 if value.get_ref().as_table().is_some() {
                     self.sweep = Some(value);
@@ -623,6 +807,33 @@ fn check_value(
                 None
             }
         },
+        Kind::IntList { .. } => match v.as_array() {
+            Some(items) => {
+                let mut values = Vec::new();
+                let mut ok = true;
+                for item in items.iter() {
+                    match read_int(item.get_ref()) {
+                        Some(i) if item.get_ref().is_integer() && field.kind.in_range(i as f64) => {
+                            values.push(i)
+                        }
+                        _ => {
+                            c.expected(
+                                Some(item.span()),
+                                field.path,
+                                &expected,
+                                &describe(item.get_ref()),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+                ok.then_some(Value::IntList(values))
+            }
+            None => {
+                c.expected(span, field.path, &expected, &describe(v));
+                None
+            }
+        },
     }
 }
 
@@ -676,12 +887,32 @@ fn check_metrics(c: &mut Collector, s: &Set, defs: &[MetricDef]) -> Vec<usize> {
 }
 
 /// Reads `[sweep]` into axes, reporting every problem.
-fn parse_sweep(c: &mut Collector, model: ModelKind, sweep: &Spanned<DeValue<'_>>) -> Vec<Axis> {
+fn parse_sweep(
+    c: &mut Collector,
+    model: ModelKind,
+    sweep: &Spanned<DeValue<'_>>,
+    decls: &[Decl],
+) -> Vec<Axis> {
     let mut axes = Vec::new();
     if let Some(t) = sweep.get_ref().as_table() {
-        sweep_table(c, model, t, "", &mut axes);
+        sweep_table(c, model, t, "", &mut axes, decls);
     }
     axes
+}
+
+/// The field an intervention sweep key names: `interventions.<index or
+/// name>.<key>`.
+fn intervention_field(path: &str, decls: &[Decl]) -> Option<&'static Field> {
+    let rest = path.strip_prefix("interventions.")?;
+    let (who, key) = rest.split_once('.')?;
+    let decl = match who.parse::<usize>() {
+        Ok(i) => decls.get(i)?,
+        Err(_) => decls.iter().find(|d| d.name.as_deref() == Some(who))?,
+    };
+    let suffix = format!(".{key}");
+    decl.fields.iter().copied().find(|f| {
+        f.path.ends_with(&suffix) && f.path.matches('.').count() == key.matches('.').count() + 2
+    })
 }
 
 fn sweep_table(
@@ -690,10 +921,13 @@ fn sweep_table(
     table: &DeTable<'_>,
     prefix: &str,
     axes: &mut Vec<Axis>,
+    decls: &[Decl],
 ) {
     for (key, value) in table.iter() {
         let path = join(prefix, key.get_ref());
-        let field = schema::all_fields().find(|f| f.path == path);
+        let field = schema::all_fields()
+            .find(|f| f.path == path)
+            .or_else(|| intervention_field(&path, decls));
         match field {
             Some(f) => {
                 if let Some(owner) = schema::model_of_section(f.section())
@@ -739,11 +973,12 @@ fn sweep_table(
             }
             None if schema::is_table(&path) && value.get_ref().as_table().is_some() => {
                 if let Some(t) = value.get_ref().as_table() {
-                    sweep_table(c, model, t, &path, axes);
+                    sweep_table(c, model, t, &path, axes, decls);
                 }
             }
             None => {
                 let sweepable: Vec<&str> = schema::fields_for(model)
+                    .chain(decls.iter().flat_map(|d| d.fields.iter().copied()))
                     .filter(|f| f.sweepable)
                     .map(|f| f.path)
                     .collect();

@@ -46,6 +46,13 @@ pub enum Kind {
     Text,
     /// A list of metric names of the scenario's model.
     Metrics,
+    /// A list of integers in `min..=max`.
+    IntList {
+        /// Smallest allowed value.
+        min: i64,
+        /// Largest allowed value.
+        max: i64,
+    },
 }
 
 /// The default of a field.
@@ -63,6 +70,8 @@ pub enum Default {
     FileStem,
     /// Every metric of the model.
     AllMetrics,
+    /// An empty list.
+    EmptyList,
 }
 
 /// One key of the scenario schema.
@@ -177,6 +186,7 @@ impl Field {
             Default::AllMetrics => {
                 Value::StrList(all_metrics.iter().map(|s| s.to_string()).collect())
             }
+            Default::EmptyList => Value::IntList(Vec::new()),
         }
     }
 
@@ -225,13 +235,16 @@ impl Kind {
             Kind::Bool => "true or false".to_string(),
             Kind::Text => "a string".to_string(),
             Kind::Metrics => "a list of metric names".to_string(),
+            Kind::IntList { min, max } => format!("a list of integers from {min} to {max}"),
         }
     }
 
     /// Checks a number against the range, returning false when outside.
     pub fn in_range(&self, x: f64) -> bool {
         match *self {
-            Kind::Int { min, max } => x >= min as f64 && x <= max as f64,
+            Kind::Int { min, max } | Kind::IntList { min, max } => {
+                x >= min as f64 && x <= max as f64
+            }
             Kind::Float { min, max } => {
                 let lo = match min {
                     Bound::Open => true,

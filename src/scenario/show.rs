@@ -26,6 +26,26 @@ pub fn to_toml(exp: &Experiment) -> String {
         }
         write_field(&mut out, exp, f);
     }
+    for fields in &exp.intervention_fields {
+        let _ = writeln!(out, "\n[[interventions]]");
+        for f in fields {
+            let value = exp
+                .base
+                .get(f.path)
+                .map(|v| v.to_toml())
+                .unwrap_or_default();
+            let key = f.path.splitn(3, '.').nth(2).unwrap_or(f.path);
+            let set = exp.set_in_file.contains(&f.path);
+            let swept = exp.axes.iter().any(|a| a.path() == f.path);
+            let note = match (set, swept) {
+                (_, true) => " (swept: see [sweep])",
+                (true, false) => "",
+                (false, false) => " (default)",
+            };
+            let _ = writeln!(out, "# {}. {}.{note}", f.doc, capitalise(&f.expected()));
+            let _ = writeln!(out, "{key} = {value}");
+        }
+    }
     if !exp.axes.is_empty() {
         let _ = writeln!(out, "\n[sweep]");
         let _ = writeln!(

@@ -16,6 +16,8 @@ pub enum Value {
     Bool(bool),
     /// A list of strings (e.g. `[output] metrics`).
     StrList(Vec<String>),
+    /// A list of integers (e.g. the departments an intervention targets).
+    IntList(Vec<i64>),
 }
 
 impl Value {
@@ -61,6 +63,11 @@ impl Value {
             Value::Str(s) => s.clone(),
             Value::Bool(b) => u8::from(*b).to_string(),
             Value::StrList(v) => v.join(" "),
+            Value::IntList(v) => v
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 
@@ -78,6 +85,10 @@ impl Value {
             }
             Value::Str(s) => toml_string(s),
             Value::Bool(b) => b.to_string(),
+            Value::IntList(v) => {
+                let items: Vec<String> = v.iter().map(|i| i.to_string()).collect();
+                format!("[{}]", items.join(", "))
+            }
             Value::StrList(v) => {
                 let mut out = String::from("[");
                 for (i, s) in v.iter().enumerate() {
@@ -100,6 +111,7 @@ impl Value {
             Value::Str(s) => serde_json::Value::from(s.as_str()),
             Value::Bool(b) => serde_json::Value::from(*b),
             Value::StrList(v) => serde_json::Value::from(v.clone()),
+            Value::IntList(v) => serde_json::Value::from(v.clone()),
         }
     }
 }

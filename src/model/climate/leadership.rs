@@ -53,6 +53,23 @@ impl Style {
         Style::new(v[0], v[1], v[2], v[3], v[4])
     }
 
+    /// This style plus `w` times `other`, dimension by dimension (not
+    /// clamped).
+    pub fn plus(self, other: Style, w: f64) -> Style {
+        let (a, b) = (self.values(), other.values());
+        Style::from_values(std::array::from_fn(|i| a[i] + w * b[i]))
+    }
+
+    /// This style minus `other`, dimension by dimension.
+    pub fn minus(self, other: Style) -> Style {
+        self.plus(other, -1.0)
+    }
+
+    /// Every dimension clamped to [0, 1].
+    pub fn clamped(self) -> Style {
+        Style::from_values(self.values().map(|v| v.clamp(0.0, 1.0)))
+    }
+
     /// Adds `shift` to every dimension, clamped to [0, 1].
     pub fn shifted(self, shift: Style) -> Style {
         let (a, b) = (self.values(), shift.values());

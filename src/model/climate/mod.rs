@@ -13,6 +13,7 @@
 //! order in which teams are processed and variants stay aligned.
 
 pub mod dist;
+pub mod interventions;
 pub mod leadership;
 pub mod params;
 
@@ -68,6 +69,10 @@ pub const METRICS: &[MetricDef] = &[
     MetricDef::count(
         "innovations_implemented",
         "Successful experiments: practices changed in a team's code",
+    ),
+    MetricDef::count(
+        "platform_implemented",
+        "Innovations implemented from ideas submitted on the platform",
     ),
     MetricDef::count(
         "practice_adoptions",
@@ -146,33 +151,62 @@ pub const TEAM_COLUMNS: &[MetricDef] = &[
     ),
 ];
 
+/// The position of metric `name` in METRICS, at compile time (a wrong
+/// name fails the build).
+const fn metric_index(name: &str) -> usize {
+    const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    let mut i = 0;
+    while i < METRICS.len() {
+        if same(METRICS[i].name, name) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("unknown climate metric")
+}
+
 mod m {
     //! Indices into METRICS.
-    pub const GENERATED: usize = 0;
-    pub const VOICED: usize = 1;
-    pub const SILENCED: usize = 2;
-    pub const PLATFORM: usize = 3;
-    pub const REVIEWED: usize = 4;
-    pub const ACCEPTED: usize = 5;
-    pub const REJECTED: usize = 6;
-    pub const EXPIRED: usize = 7;
-    pub const RUNNING: usize = 8;
-    pub const SUCCEEDED: usize = 9;
-    pub const FAILED: usize = 10;
-    pub const IMPLEMENTED: usize = 11;
-    pub const ADOPTIONS: usize = 12;
-    pub const ORG_KNOWLEDGE: usize = 14;
-    pub const DIVERSITY: usize = 15;
-    pub const PSI_MEAN: usize = 16;
-    pub const PSI_SD: usize = 17;
-    pub const PSI_ICC: usize = 18;
-    pub const MOTIVATION: usize = 19;
-    pub const PARTICIPATION: usize = 21;
-    pub const WITHHOLDING: usize = 22;
-    pub const HEADCOUNT: usize = 23;
-    pub const LEAVERS: usize = 24;
-    pub const VOICED_GOOD: usize = 25;
-    pub const COUNT: usize = 26;
+    use super::metric_index as at;
+    pub const GENERATED: usize = at("ideas_generated");
+    pub const VOICED: usize = at("ideas_voiced");
+    pub const SILENCED: usize = at("ideas_silenced");
+    pub const PLATFORM: usize = at("ideas_platform");
+    pub const REVIEWED: usize = at("ideas_reviewed");
+    pub const ACCEPTED: usize = at("ideas_accepted");
+    pub const REJECTED: usize = at("ideas_rejected");
+    pub const EXPIRED: usize = at("ideas_expired");
+    pub const RUNNING: usize = at("experiments_running");
+    pub const SUCCEEDED: usize = at("experiments_succeeded");
+    pub const FAILED: usize = at("experiments_failed");
+    pub const IMPLEMENTED: usize = at("innovations_implemented");
+    pub const PLATFORM_IMPLEMENTED: usize = at("platform_implemented");
+    pub const ADOPTIONS: usize = at("practice_adoptions");
+    pub const ORG_KNOWLEDGE: usize = at("org_knowledge");
+    pub const DIVERSITY: usize = at("belief_diversity");
+    pub const PSI_MEAN: usize = at("psych_safety_mean");
+    pub const PSI_SD: usize = at("psych_safety_sd");
+    pub const PSI_ICC: usize = at("psych_safety_icc");
+    pub const MOTIVATION: usize = at("motivation_mean");
+    pub const PARTICIPATION: usize = at("participation_52w");
+    pub const WITHHOLDING: usize = at("withholding_52w");
+    pub const HEADCOUNT: usize = at("headcount");
+    pub const LEAVERS: usize = at("leavers");
+    pub const VOICED_GOOD: usize = at("ideas_voiced_good");
+    pub const COUNT: usize = super::METRICS.len();
 }
 
 /// Events of one step.
@@ -190,6 +224,7 @@ struct Counts {
     succeeded: u64,
     failed: u64,
     implemented: u64,
+    platform_implemented: u64,
     adoptions: u64,
     leavers: u64,
 }
@@ -203,6 +238,8 @@ struct Idea {
     voiced_at: u32,
     dim: u8,
     plus: bool,
+    /// Submitted on the idea platform.
+    platform: bool,
 }
 
 /// A running experiment.
@@ -218,8 +255,14 @@ struct Team {
     start: u32,
     end: u32,
     department: u32,
+    /// The leader's style without interventions.
+    base_open: Style,
+    base_close: Style,
+    /// The style in force (interventions included).
     open: Style,
     close: Style,
+    /// What interventions currently change for the team.
+    mods: Mods,
     code: Ternary,
     /// Whether the team reviews collectively.
     collective: bool,
@@ -247,6 +290,92 @@ impl Team {
     }
 }
 
+/// What interventions change for a team in the current step.
+#[derive(Clone, Copy, Debug)]
+struct Mods {
+    /// Time pressure is tp x pressure_mul + pressure_add (clamped).
+    pressure_mul: f64,
+    pressure_add: f64,
+    /// Idea generation multiplier (dedicated innovation time).
+    generation: f64,
+    /// Added to the psychological safety employees move toward.
+    psi_boost: f64,
+    /// Rewards level.
+    rewards: f64,
+    /// Extra review capacity per step (an idea session's follow-up).
+    extra_capacity: f64,
+}
+
+impl Mods {
+    fn base(rewards: f64) -> Mods {
+        Mods {
+            pressure_mul: 1.0,
+            pressure_add: 0.0,
+            generation: 1.0,
+            psi_boost: 0.0,
+            rewards,
+            extra_capacity: 0.0,
+        }
+    }
+}
+
+/// Organisation-wide settings in force this step (parameters, changed by
+/// interventions).
+#[derive(Clone, Debug)]
+struct Live {
+    platform: bool,
+    platform_beta0: f64,
+    platform_beta_psi: f64,
+    /// Platform ideas reviewed per step.
+    platform_capacity: f64,
+    platform_support: f64,
+    central: bool,
+    /// Central ideas reviewed per step.
+    central_capacity: f64,
+    central_support: f64,
+    turnover: f64,
+    turbulence_rate: f64,
+    turbulence: Bernoulli,
+}
+
+impl Live {
+    fn new(p: &ClimateParams, rates: &Rates) -> Live {
+        Live {
+            platform: p.platform,
+            platform_beta0: p.platform_beta0,
+            platform_beta_psi: p.platform_beta_psi,
+            platform_capacity: rates.platform_capacity,
+            platform_support: p.platform_support,
+            central: p.review_mode == ReviewMode::Central,
+            central_capacity: rates.central_capacity,
+            central_support: p.central_support,
+            turnover: p.turnover,
+            turbulence_rate: p.turbulence,
+            turbulence: rates.turbulence,
+        }
+    }
+}
+
+/// An external partner: its beliefs, how fast its ties pass them on, and
+/// the share of work time each tie costs.
+#[derive(Clone, Copy, Debug)]
+struct Partner {
+    beliefs: Ternary,
+    knowledge: f64,
+    copy: Bernoulli,
+    attention: f64,
+}
+
+/// Partners to add.
+#[derive(Clone, Copy, Debug)]
+struct PartnerSpec {
+    count: usize,
+    ties: usize,
+    knowledge: f64,
+    rate: f64,
+    attention: f64,
+}
+
 /// A review queue served by one reviewer for the whole organisation.
 #[derive(Clone, Debug, Default)]
 struct CentralQueue {
@@ -269,7 +398,6 @@ struct Rates {
     motivation_kappa: f64,
     habit_keep: f32,
     turbulence: Bernoulli,
-    partner_copy: Bernoulli,
     steps_per_52w: u64,
 }
 
@@ -295,7 +423,6 @@ impl Rates {
             motivation_kappa: per_step_weekly(p.motivation_kappa),
             habit_keep: (-p.habit_decay * dt).exp() as f32,
             turbulence: bern(per_step(p.turbulence)),
-            partner_copy: bern(-(-p.partner_rate * dt).exp_m1()),
             steps_per_52w: (52.0 / weeks).round().max(1.0) as u64,
         }
     }
@@ -305,6 +432,8 @@ impl Rates {
 #[derive(Debug)]
 pub struct Climate {
     seed: u64,
+    /// The scenario's seed (what replicates share).
+    scenario_seed: u64,
     p: ClimateParams,
     rates: Rates,
     dims: Dims,
@@ -339,7 +468,13 @@ pub struct Climate {
     platform: CentralQueue,
     /// The central reviewer and platform reviewer (an employee).
     central_reviewer: usize,
-    partners: Vec<Ternary>,
+    partners: Vec<Partner>,
+    /// Share of work time each employee gives to partner ties.
+    attention: Vec<f32>,
+    /// Settings in force this step.
+    live: Live,
+    /// The teams each intervention targets (by index).
+    targets: Vec<Vec<u32>>,
     /// Practices implemented somewhere: dimensions with +1 / -1.
     practice_plus: u64,
     practice_minus: u64,
@@ -412,14 +547,13 @@ impl Climate {
                 start,
                 end: start + size as u32,
                 department: (j / p.teams_per_department) as u32,
-                collective: match p.review_mode {
-                    ReviewMode::Team => true,
-                    ReviewMode::Delegated => close.delegation >= p.delegation_threshold,
-                    ReviewMode::Leader | ReviewMode::Central => false,
-                },
-                slots: ((p.concurrency * close.support).round() as usize).max(1),
+                collective: false,
+                slots: 1,
+                base_open: open,
+                base_close: close,
                 open,
                 close,
+                mods: Mods::base(p.rewards),
                 code,
                 queue: Vec::new(),
                 budget: 0.0,
@@ -440,7 +574,8 @@ impl Climate {
         let mut people = stream(run_seed, PEOPLE, SETUP, 0);
         let mut c = Climate {
             seed: run_seed,
-            rates,
+            scenario_seed: seeds.scenario,
+            rates: rates.clone(),
             dims,
             reality,
             team_of: Vec::with_capacity(n),
@@ -466,6 +601,9 @@ impl Climate {
             platform: CentralQueue::default(),
             central_reviewer: 0,
             partners: Vec::new(),
+            attention: vec![0.0; n],
+            live: Live::new(p, &rates),
+            targets: Vec::new(),
             practice_plus: 0,
             practice_minus: 0,
             clock: 0,
@@ -505,10 +643,25 @@ impl Climate {
             }
         }
         c.build_network(&mut org);
-        c.build_partners(
+        let all: Vec<u32> = (0..c.teams.len() as u32).collect();
+        c.add_partners(
+            PartnerSpec {
+                count: p.partners,
+                ties: p.partner_ties,
+                knowledge: p.partner_knowledge,
+                rate: p.partner_rate,
+                attention: p.attention,
+            },
+            &all,
             &mut stream(seeds.scenario, PARTNER_SETUP, SETUP, 0),
             &mut world,
         );
+        c.targets =
+            c.p.interventions
+                .iter()
+                .map(|iv| c.resolve_targets(iv, seeds.scenario))
+                .collect();
+        c.refresh_styles();
         for _ in 0..p.burn_in {
             c.advance();
         }
@@ -532,7 +685,7 @@ impl Climate {
         let n_teams = self.teams.len();
         let tpd = self.p.teams_per_department;
         let deps = self.p.departments;
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let mut units: Vec<(u32, u32)> = Vec::new();
         let per_employee = self.p.weak_ties as f64 / 2.0;
         if n_teams > 1 {
             for i in 0..n {
@@ -555,52 +708,81 @@ impl Climate {
                         }
                         own_dep * tpd + t
                     };
-                    pairs.push((own as u32, team as u32));
-                    pairs.push((team as u32, own as u32));
+                    units.push(((own as u32).min(team as u32), (own as u32).max(team as u32)));
                 }
             }
         }
-        pairs.sort_unstable();
-        self.net_offsets = vec![0; n_teams + 1];
-        for w in pairs.chunk_by(|a, b| a == b) {
-            let (from, to) = w[0];
-            self.net_targets.push(to);
-            self.net_weights.push(w.len() as f32);
-            self.net_offsets[from as usize + 1] += 1;
-        }
-        for j in 0..n_teams {
-            self.net_offsets[j + 1] += self.net_offsets[j];
-        }
+        self.set_team_ties(&units);
     }
 
-    /// Partners with beliefs correct on each dimension with chance
-    /// `knowledge` (no zeros; drawn from the run's world stream), each tied
-    /// to `ties` employees drawn at random (from the organisation's stream).
-    fn build_partners(&mut self, rng: &mut Stream, world: &mut Stream) {
-        let n = self.team_of.len();
-        let mut ties: Vec<(u32, u32)> = Vec::new();
-        for k in 0..self.p.partners {
+    /// Adds partners with beliefs correct on each dimension with chance
+    /// `knowledge` (no zeros; from the run's world stream), each tied to
+    /// `ties` employees of the given teams drawn at random (from the
+    /// organisation's stream), and rebuilds the employee-to-partner index.
+    fn add_partners(
+        &mut self,
+        spec: PartnerSpec,
+        teams: &[u32],
+        rng: &mut Stream,
+        world: &mut Stream,
+    ) {
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        for i in 0..self.team_of.len() {
+            for e in self.partner_offsets[i]..self.partner_offsets[i + 1] {
+                pairs.push((i as u32, self.partner_of[e as usize]));
+            }
+        }
+        let eligible: Vec<u32> = teams
+            .iter()
+            .flat_map(|&j| self.teams[j as usize].members().map(|i| i as u32))
+            .collect();
+        let copy = -(-spec.rate * self.rates.dt).exp_m1();
+        let copy = Bernoulli::new(copy.clamp(0.0, 1.0))
+            .unwrap_or(Bernoulli::new(0.0).expect("0 is a probability"));
+        for _ in 0..spec.count {
             let mut b = Ternary::ZERO;
             for d in 0..self.dims.m() {
-                let right = world.random_bool(self.p.partner_knowledge);
+                let right = world.random_bool(spec.knowledge);
                 let plus = (self.reality >> d & 1 == 1) == right;
                 b.set(d, if plus { 1 } else { -1 });
             }
-            self.partners.push(b);
-            for _ in 0..self.p.partner_ties.min(n) {
-                ties.push((rng.random_range(0..n as u32), k as u32));
+            let k = self.partners.len() as u32;
+            self.partners.push(Partner {
+                beliefs: b,
+                knowledge: spec.knowledge,
+                copy,
+                attention: spec.attention,
+            });
+            if !eligible.is_empty() {
+                for _ in 0..spec.ties.min(eligible.len()) {
+                    pairs.push((eligible[rng.random_range(0..eligible.len())], k));
+                }
             }
         }
-        ties.sort_unstable();
-        ties.dedup();
+        self.set_partner_ties(pairs);
+    }
+
+    /// Rebuilds the employee-to-partner index from (employee, partner)
+    /// pairs, and each employee's attention cost.
+    fn set_partner_ties(&mut self, mut pairs: Vec<(u32, u32)>) {
+        let n = self.team_of.len();
+        pairs.sort_unstable();
+        pairs.dedup();
         self.partner_offsets = vec![0; n + 1];
-        for &(e, _) in &ties {
+        for &(e, _) in &pairs {
             self.partner_offsets[e as usize + 1] += 1;
         }
         for i in 0..n {
             self.partner_offsets[i + 1] += self.partner_offsets[i];
         }
-        self.partner_of = ties.into_iter().map(|(_, k)| k).collect();
+        self.partner_of = pairs.into_iter().map(|(_, k)| k).collect();
+        self.attention = vec![0.0; n];
+        for i in 0..n {
+            let a: f64 = (self.partner_offsets[i]..self.partner_offsets[i + 1])
+                .map(|e| self.partners[self.partner_of[e as usize] as usize].attention)
+                .sum();
+            self.attention[i] = a.min(1.0) as f32;
+        }
     }
 
     /// Employees in the organisation.
@@ -648,6 +830,7 @@ impl Climate {
     fn advance(&mut self) {
         self.clock += 1;
         self.counts = Counts::default();
+        self.apply_interventions();
         self.team_stats();
         self.generate_and_voice();
         self.review();
@@ -694,26 +877,27 @@ impl Climate {
 
     /// Phase 1-2: Ideas are generated (Poisson) and voiced or kept silent.
     fn generate_and_voice(&mut self) {
-        let p = &self.p;
-        let now = self.clock as u32;
-        let central = p.review_mode == ReviewMode::Central;
+        let p = &self.p.clone();
         let keys = self.step_key(GENERATE);
         for j in 0..self.teams.len() {
             let mut rng = keys.block(j as u64);
             let t = &self.teams[j];
-            let (o, d_lead, code) = (t.open.openness, t.open.delegation, t.code);
+            let (o, d_lead, code, mods) = (t.open.openness, t.open.delegation, t.code, t.mods);
             let leader_view = self.beliefs[t.leader()];
             let h_lead = (0.5 + d_lead) / (0.5 + p.delegation_ref);
+            let rewards = mods.rewards;
             for i in t.members() {
-                let attention = (p.attention
-                    * f64::from(self.partner_offsets[i + 1] - self.partner_offsets[i]))
-                .min(1.0);
+                let attention = f64::from(self.attention[i]);
+                let pressure = (f64::from(self.pressure[i]) * mods.pressure_mul
+                    + mods.pressure_add)
+                    .clamp(0.0, 1.0);
                 let lambda = self.rates.ideas_per_step
+                    * mods.generation
                     * f64::from(self.creativity[i])
                     * (f64::from(self.motivation[i]) / p.motivation_ref)
                     * ((0.5 + f64::from(self.autonomy[i])) / (0.5 + p.autonomy_ref))
                     * h_lead
-                    * (1.0 - p.time_pressure_effect * f64::from(self.pressure[i]))
+                    * (1.0 - p.time_pressure_effect * pressure)
                     * (1.0 - attention);
                 let ideas = poisson(&mut rng, lambda);
                 if ideas == 0 {
@@ -728,12 +912,13 @@ impl Climate {
                     + p.beta_perf * z
                     + p.beta_x * o * z
                     + p.beta_habit * habit
-                    + p.rewards * (p.rewards_voice * (1.0 - habit) + p.rewards_quality * z);
-                let platform = if p.platform {
+                    + rewards * (p.rewards_voice * (1.0 - habit) + p.rewards_quality * z);
+                let live = &self.live;
+                let platform = if live.platform {
                     logistic(
-                        p.platform_beta0
-                            + p.platform_beta_psi * f64::from(self.psi[i])
-                            + p.rewards * p.rewards_voice,
+                        live.platform_beta0
+                            + live.platform_beta_psi * f64::from(self.psi[i])
+                            + rewards * p.rewards_voice,
                     )
                 } else {
                     0.0
@@ -771,36 +956,52 @@ impl Climate {
                     };
                     let voice =
                         logistic(logit + p.beta_align * (1.0 - f64::from(self.psi[i])) * agree);
-                    let idea = Idea {
-                        proposer: i as u32,
-                        team: j as u32,
-                        voiced_at: now,
-                        dim: dim as u8,
-                        plus,
-                    };
                     let u: f64 = rng.random();
-                    if u < voice {
-                        if central {
-                            self.central.queue.push(idea);
-                        } else {
-                            self.teams[j].queue.push(idea);
-                        }
-                    } else if p.platform && rng.random::<f64>() < platform {
-                        self.platform.queue.push(idea);
-                        self.counts.platform += 1;
+                    let channel = if u < voice {
+                        Channel::Voice
+                    } else if platform > 0.0 && rng.random::<f64>() < platform {
+                        Channel::Platform
                     } else {
-                        self.counts.silenced += 1;
-                        self.last_silenced[i] = now;
-                        continue;
-                    }
-                    self.counts.voiced += 1;
-                    self.counts.voiced_good += u64::from(good);
-                    self.teams[j].voiced += 1;
-                    self.last_voiced[i] = now;
-                    self.habit[i] += (p.habit_gain * (1.0 - f64::from(self.habit[i]))) as f32;
+                        Channel::Silence
+                    };
+                    self.submit(i, j, dim, plus, good, channel);
                 }
             }
         }
+    }
+
+    /// Routes one generated idea: voiced to the team's reviewer (or the
+    /// central one), submitted on the platform, or kept silent; updates the
+    /// counts, participation windows and voice habit.
+    fn submit(&mut self, i: usize, j: usize, dim: u32, plus: bool, good: bool, channel: Channel) {
+        let now = self.clock as u32;
+        let mut idea = Idea {
+            proposer: i as u32,
+            team: j as u32,
+            voiced_at: now,
+            dim: dim as u8,
+            plus,
+            platform: false,
+        };
+        match channel {
+            Channel::Silence => {
+                self.counts.silenced += 1;
+                self.last_silenced[i] = now;
+                return;
+            }
+            Channel::Voice if self.live.central => self.central.queue.push(idea),
+            Channel::Voice => self.teams[j].queue.push(idea),
+            Channel::Platform => {
+                idea.platform = true;
+                self.platform.queue.push(idea);
+                self.counts.platform += 1;
+            }
+        }
+        self.counts.voiced += 1;
+        self.counts.voiced_good += u64::from(good);
+        self.teams[j].voiced += 1;
+        self.last_voiced[i] = now;
+        self.habit[i] += (self.p.habit_gain * (1.0 - f64::from(self.habit[i]))) as f32;
     }
 
     /// How `reviewer` (an employee) or a whole team judges the idea: good
@@ -837,17 +1038,17 @@ impl Climate {
             Queue::Team(j) => (
                 std::mem::take(&mut self.teams[j].queue),
                 self.teams[j].budget,
-                self.rates.capacity,
+                self.rates.capacity + self.teams[j].mods.extra_capacity,
             ),
             Queue::Central => (
                 std::mem::take(&mut self.central.queue),
                 self.central.budget,
-                self.rates.central_capacity,
+                self.live.central_capacity,
             ),
             Queue::Platform => (
                 std::mem::take(&mut self.platform.queue),
                 self.platform.budget,
-                self.rates.platform_capacity,
+                self.live.platform_capacity,
             ),
         };
         // Expiry: futility lowers the proposer's motivation.
@@ -879,11 +1080,11 @@ impl Climate {
                 }
                 Queue::Central => (
                     self.judge(&idea, None, self.central_reviewer, rng),
-                    self.p.central_support,
+                    self.live.central_support,
                 ),
                 Queue::Platform => (
                     self.judge(&idea, None, self.central_reviewer, rng),
-                    self.p.platform_support,
+                    self.live.platform_support,
                 ),
             };
             self.counts.reviewed += 1;
@@ -962,6 +1163,7 @@ impl Climate {
                 if rng.random_bool(chance) {
                     self.counts.succeeded += 1;
                     self.counts.implemented += 1;
+                    self.counts.platform_implemented += u64::from(idea.platform);
                     let t = &mut self.teams[j];
                     t.implemented += 1;
                     t.code
@@ -1152,10 +1354,10 @@ impl Climate {
             let mut rng = keys.block(j as u64);
             for i in self.teams[j].members() {
                 for e in self.partner_offsets[i]..self.partner_offsets[i + 1] {
-                    if self.rates.partner_copy.sample(&mut rng) {
-                        let partner = self.partners[self.partner_of[e as usize] as usize];
+                    let partner = self.partners[self.partner_of[e as usize] as usize];
+                    if partner.copy.sample(&mut rng) {
                         let d = rng.random_range(0..self.dims.m());
-                        self.beliefs[i].set(d, partner.get(d));
+                        self.beliefs[i].set(d, partner.beliefs.get(d));
                     }
                 }
             }
@@ -1172,8 +1374,11 @@ impl Climate {
         let keep = self.rates.habit_keep;
         for t in &self.teams {
             let s = t.open;
-            let base =
-                0.25 * s.openness + 0.25 * s.failure_tolerance + 0.2 * s.support + 0.2 * t.psi_mean;
+            let base = 0.25 * s.openness
+                + 0.25 * s.failure_tolerance
+                + 0.2 * s.support
+                + 0.2 * t.psi_mean
+                + t.mods.psi_boost;
             for i in t.members() {
                 let target =
                     base + 0.1 * f64::from(self.autonomy[i]) + f64::from(self.disposition[i]);
@@ -1195,10 +1400,10 @@ impl Climate {
     /// the rare quits cost a draw per event, not per employee.
     fn turnover(&mut self) {
         let p = &self.p;
-        if p.turnover <= 0.0 {
+        if self.live.turnover <= 0.0 {
             return;
         }
-        let base = -(-p.turnover.min(1.0 - 1e-12)).ln_1p();
+        let base = -(-self.live.turnover.min(1.0 - 1e-12)).ln_1p();
         let h_max = base * self.rates.dt * (p.turnover_motivation * p.motivation_ref).exp();
         let within_sd = p.psi_sd * (1.0 - p.psi_icc).sqrt();
         let keys = self.step_key(TURNOVER);
@@ -1244,17 +1449,17 @@ impl Climate {
     /// Phase 9: Reality flips on each dimension with the annual turbulence;
     /// partners re-learn a flipped dimension (right with chance knowledge).
     fn environment(&mut self) {
-        if self.p.turbulence <= 0.0 {
+        if self.live.turbulence_rate <= 0.0 {
             return;
         }
         let mut rng = stream(self.seed, ENVIRONMENT, self.clock, 0);
         for d in 0..self.dims.m() {
-            if self.rates.turbulence.sample(&mut rng) {
+            if self.live.turbulence.sample(&mut rng) {
                 self.reality ^= 1 << d;
-                for b in self.partners.iter_mut() {
-                    let right = rng.random_bool(self.p.partner_knowledge);
+                for partner in self.partners.iter_mut() {
+                    let right = rng.random_bool(partner.knowledge);
                     let plus = (self.reality >> d & 1 == 1) == right;
-                    b.set(d, if plus { 1 } else { -1 });
+                    partner.beliefs.set(d, if plus { 1 } else { -1 });
                 }
             }
         }
@@ -1297,6 +1502,14 @@ impl Climate {
     }
 }
 
+/// Where a generated idea goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Channel {
+    Voice,
+    Platform,
+    Silence,
+}
+
 /// Which review queue is served.
 #[derive(Clone, Copy, Debug)]
 enum Queue {
@@ -1335,6 +1548,7 @@ impl Simulation for Climate {
         out[m::SUCCEEDED] = c.succeeded as f64;
         out[m::FAILED] = c.failed as f64;
         out[m::IMPLEMENTED] = c.implemented as f64;
+        out[m::PLATFORM_IMPLEMENTED] = c.platform_implemented as f64;
         out[m::ADOPTIONS] = c.adoptions as f64;
         out[m::LEAVERS] = c.leavers as f64;
         out[m::VOICED_GOOD] = c.voiced_good as f64;

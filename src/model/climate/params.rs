@@ -665,6 +665,7 @@ pub struct ClimateParams {
     pub turnover: f64,
     pub turnover_motivation: f64,
     pub turbulence: f64,
+    pub interventions: Vec<crate::model::climate::interventions::Intervention>,
 }
 
 impl ClimateParams {
@@ -779,6 +780,7 @@ impl ClimateParams {
             turnover: f("turnover.rate"),
             turnover_motivation: f("turnover.motivation_effect"),
             turbulence: f("environment.turbulence"),
+            interventions: crate::model::climate::interventions::read_all(ps),
         }
     }
 
@@ -835,6 +837,11 @@ impl ClimateParams {
                 }
             }
         }
+        issues.extend(crate::model::climate::interventions::check(
+            ps,
+            p.departments,
+            p.teams(),
+        ));
         if p.success_bad > p.success_good {
             issues.push(Issue {
                 fields: vec!["climate.experiment.success_bad", "climate.experiment.success_good"],
