@@ -54,6 +54,9 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
+    /// The scenarios given to `compare` cannot be compared.
+    #[error("cannot compare these scenarios:\n{0}")]
+    Compare(String),
     /// The worker threads could not be started.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -70,7 +73,10 @@ impl Error {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            Error::Load(_) | Error::OutputExists { .. } | Error::OutputNotDir { .. }
+            Error::Load(_)
+                | Error::OutputExists { .. }
+                | Error::OutputNotDir { .. }
+                | Error::Compare(_)
         )
     }
 

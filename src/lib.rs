@@ -30,10 +30,12 @@
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod model;
 pub mod output;
+pub mod plot;
 pub mod rng;
 pub mod scenario;
 

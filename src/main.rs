@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command, RunArgs};
+use cli::{Cli, Command, CompareArgs, RunArgs};
 use ideaflow::engine::{self, progress};
 use ideaflow::scenario::{self, LoadError, Overrides};
 
@@ -50,6 +50,14 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run_scenario(args),
+        Command::Compare(args) => compare(args),
+        Command::Plot(args) => {
+            let written = ideaflow::plot::plot_dir(&args.dir, &args.metrics)?;
+            for p in written {
+                println!("{}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate { scenarios } => Ok(validate(&scenarios)),
         Command::Show { scenario } => show(&scenario),
         Command::Completions { shell } => {
@@ -106,6 +114,42 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
             report.out_dir.display(),
             files.join(", ")
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let stem = args
+        .baseline
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "baseline".into());
+    let out_dir = args
+        .out
+        .unwrap_or_else(|| default_out_dir(&format!("compare-{stem}")));
+    let bar;
+    let silent = progress::Silent;
+    let reporter: &dyn progress::Progress = if !args.quiet && std::io::stderr().is_terminal() {
+        bar = progress::Bar::stderr();
+        &bar
+    } else {
+        &silent
+    };
+    let opts = ideaflow::compare::CompareOptions {
+        out_dir,
+        replicates: args.replicates,
+        steps: args.steps,
+        threads: args.threads.map_or(0, |t| t as usize),
+        force: args.force,
+        command_line: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        progress: reporter,
+    };
+    let report = ideaflow::compare::compare(&args.baseline, &args.variants, &opts)?;
+    if !args.quiet {
+        let mut stdout = std::io::stdout().lock();
+        ideaflow::compare::render_table(&report, &mut stdout)?;
     }
     Ok(ExitCode::SUCCESS)
 }

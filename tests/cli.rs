@@ -236,3 +236,74 @@ fn docs_scenario_md_documents_every_key() {
         }
     }
 }
+
+#[test]
+fn docs_scenario_md_documents_every_intervention_kind_and_key() {
+    use ideaflow::model::climate::interventions::{COMMON, KINDS};
+    let doc = std::fs::read_to_string(root().join("docs/scenario.md")).unwrap();
+    for f in COMMON.iter() {
+        assert!(
+            doc.contains(&format!("| `{}` |", f.path)),
+            "docs lack intervention key {}",
+            f.path
+        );
+    }
+    for kind in KINDS.iter() {
+        let heading = format!("### `kind = \"{}\"`", kind.name);
+        let start = doc
+            .find(&heading)
+            .unwrap_or_else(|| panic!("docs lack {heading}"));
+        let body = &doc[start..];
+        let end = body[4..].find("\n#").map_or(body.len(), |i| i + 4);
+        for f in kind.fields.iter() {
+            assert!(
+                body[..end].contains(&format!("| `{}` |", f.path)),
+                "docs lack {}.{}",
+                kind.name,
+                f.path
+            );
+        }
+        assert!(
+            doc.contains(&format!("- **`{}`**:", kind.name)),
+            "docs lack the description of {}",
+            kind.name
+        );
+    }
+}
+
+#[test]
+fn plot_draws_svg_charts_of_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(dir.path(), "s.toml", SMALL);
+    let out = dir.path().join("out");
+    ideaflow()
+        .arg("run")
+        .arg(&s)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    ideaflow()
+        .arg("plot")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("adoption_fraction.svg"));
+    let svg = std::fs::read_to_string(out.join("plots/adoption_fraction.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("adoption_fraction") && svg.contains("<polyline")
+    );
+    ideaflow()
+        .arg("plot")
+        .arg(&out)
+        .args(["--metric", "adopters"])
+        .assert()
+        .success();
+    ideaflow()
+        .arg("plot")
+        .arg(&out)
+        .args(["--metric", "nonsense"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no metric \"nonsense\""));
+}

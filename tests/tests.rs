@@ -8,5 +8,6 @@ mod climate;
 mod determinism;
 mod march;
 mod outputs;
+mod practices;
 mod properties;
 mod util;

@@ -199,6 +199,10 @@ fn build_manifest(
             name: exp.name.clone(),
             model: exp.model.name(),
             text: exp.text.clone(),
+            extends: exp.extends.as_ref().map(|(p, t)| manifest::BaseInfo {
+                path: p.display().to_string(),
+                text: t.clone(),
+            }),
         },
         seed: exp.seed,
         replicates: exp.replicates,

@@ -41,6 +41,17 @@ pub struct ScenarioInfo {
     pub model: &'static str,
     /// The file's text, verbatim.
     pub text: String,
+    /// The base scenario it extends, if any.
+    pub extends: Option<BaseInfo>,
+}
+
+/// A base scenario (`extends`).
+#[derive(Clone, Debug, Serialize)]
+pub struct BaseInfo {
+    /// Its path.
+    pub path: String,
+    /// Its text, verbatim.
+    pub text: String,
 }
 
 /// One swept parameter.

@@ -85,6 +85,8 @@ pub struct Experiment {
     pub set_in_file: Vec<&'static str>,
     /// The fields of each `[[interventions]]` entry (climate model).
     pub intervention_fields: Vec<Vec<&'static Field>>,
+    /// The base scenario this one extends: its path and text.
+    pub extends: Option<(PathBuf, String)>,
 }
 
 impl Experiment {
@@ -192,6 +194,67 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
     if !parse_errors.is_empty() {
         return Err(Diagnostics(c.items));
     }
+    // A base scenario (`extends`): its keys are defaults for this file's.
+    let base_file = match doc.get_ref().get("extends") {
+        None => None,
+        Some(v) => match v.get_ref().as_str() {
+            Some(rel) => {
+                let base_path = path.parent().unwrap_or(Path::new("")).join(rel);
+                match std::fs::read_to_string(&base_path) {
+                    Ok(t) => Some((base_path, t, v.span())),
+                    Err(e) => {
+                        c.push(
+                            Some(v.span()),
+                            Some("extends"),
+                            format!(
+                                "expected a readable base scenario, found {} ({e})",
+                                base_path.display()
+                            ),
+                            None,
+                        );
+                        return Err(Diagnostics(c.items));
+                    }
+                }
+            }
+            None => None, // reported by the walk (wrong type)
+        },
+    };
+    let base_parsed = base_file
+        .as_ref()
+        .map(|(p, t, span)| (p, t, span.clone(), DeTable::parse_recoverable(t)));
+    let mut base_walk = None;
+    if let Some((base_path, base_text, _, (base_doc, base_errors))) = &base_parsed {
+        let mut bc = Collector::new(base_path, base_text);
+        for e in base_errors {
+            bc.push(
+                e.span(),
+                None,
+                format!("malformed TOML: {}", e.message()),
+                None,
+            );
+        }
+        if !base_errors.is_empty() {
+            c.items.extend(bc.items);
+            return Err(Diagnostics(c.items));
+        }
+        let mut w = Walk {
+            c: bc,
+            set: Vec::new(),
+            sweep: None,
+            interventions: None,
+        };
+        w.table(base_doc.get_ref(), "");
+        if let Some(v) = base_doc.get_ref().get("extends") {
+            w.c.push(
+                Some(v.span()),
+                Some("extends"),
+                "expected a base scenario without `extends` of its own (one level only), found one"
+                    .into(),
+                None,
+            );
+        }
+        base_walk = Some(w);
+    }
     let mut walk = Walk {
         c,
         set: Vec::new(),
@@ -205,6 +268,25 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         sweep,
         interventions,
     } = walk;
+    let extends_span = base_parsed.as_ref().map(|b| b.2.clone());
+    let mut base_interventions = None;
+    if let Some(w) = base_walk {
+        let Walk {
+            c: bc,
+            set: base_set,
+            interventions: bi,
+            ..
+        } = w;
+        c.items.extend(bc.items);
+        for mut b in base_set {
+            // The name is never inherited: it defaults to this file's stem.
+            if b.field.path != "name" && !set.iter().any(|s| s.field.path == b.field.path) {
+                b.from_base = true;
+                set.push(b);
+            }
+        }
+        base_interventions = bi;
+    }
 
     // The model decides which tables and keys are allowed.
     let model = match set.iter().find(|s| s.field.path == "model") {
@@ -261,9 +343,23 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         }
     }
 
-    let decls = match interventions {
+    let mut decls = Vec::new();
+    if let (Some((_, value)), Some((base_path, base_text, ..))) = (base_interventions, &base_parsed)
+        && model == ModelKind::Climate
+    {
+        let mut bc = Collector::new(base_path, base_text);
+        let mut base_set = Vec::new();
+        decls = walk_interventions(&mut bc, &mut base_set, value, 0);
+        c.items.extend(bc.items);
+        set.extend(base_set.into_iter().map(|mut b| {
+            b.from_base = true;
+            b
+        }));
+    }
+    let first = decls.len();
+    let own_decls = match interventions {
         Some((_, value)) if model == ModelKind::Climate => {
-            walk_interventions(&mut c, &mut set, value)
+            walk_interventions(&mut c, &mut set, value, first)
         }
         Some((key_span, _)) => {
             c.push(
@@ -279,6 +375,7 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         }
         None => Vec::new(),
     };
+    decls.extend(own_decls);
 
     let metric_names: Vec<&str> = model
         .metrics()
@@ -396,7 +493,7 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         }
     }
     for f in &found {
-        report_issue(&mut c, f, &set, &axes);
+        report_issue(&mut c, f, &set, &axes, extends_span.clone());
     }
     if c.has_errors() {
         return Err(Diagnostics(c.items));
@@ -418,6 +515,7 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         axes,
         set_in_file,
         intervention_fields: decls.into_iter().map(|d| d.fields).collect(),
+        extends: base_file.map(|(p, t, _)| (p, t)),
     })
 }
 
@@ -443,6 +541,7 @@ fn walk_interventions(
     c: &mut Collector,
     set: &mut Vec<Set>,
     value: &Spanned<DeValue<'_>>,
+    first: usize,
 ) -> Vec<Decl> {
     use crate::model::climate::interventions as iv;
     let Some(items) = value.get_ref().as_array() else {
@@ -455,7 +554,8 @@ fn walk_interventions(
         return Vec::new();
     };
     let mut decls = Vec::new();
-    for (index, item) in items.iter().enumerate() {
+    for (local, item) in items.iter().enumerate() {
+        let index = first + local;
         let Some(table) = item.get_ref().as_table() else {
             c.expected(
                 Some(item.span()),
@@ -486,6 +586,7 @@ fn walk_interventions(
                             field: kind_field,
                             value: Value::Str(name),
                             span: k.span(),
+                            from_base: false,
                         });
                         spec
                     }
@@ -528,6 +629,7 @@ fn walk_intervention_table(
                     field: f,
                     value: v,
                     span: value.span(),
+                    from_base: false,
                 });
             }
         } else if fields
@@ -577,6 +679,8 @@ struct Set {
     field: &'static Field,
     value: Value,
     span: Range<usize>,
+    /// Set in the base scenario (`extends`), not in this file.
+    from_base: bool,
 }
 
 struct Walk<'a, 'i> {
@@ -621,6 +725,7 @@ impl<'a, 'i> Walk<'a, 'i> {
                         field,
                         value: v,
                         span: value.span(),
+                        from_base: false,
                     });
                 }
             } else if schema::is_table(&path) {
@@ -1113,16 +1218,26 @@ struct PointIssue {
 
 /// Points a cross-field issue at the first involved field the user touched
 /// (swept or set), naming the sweep point when a swept value causes it.
-fn report_issue(c: &mut Collector, found: &PointIssue, set: &[Set], axes: &[Axis]) {
+fn report_issue(
+    c: &mut Collector,
+    found: &PointIssue,
+    set: &[Set],
+    axes: &[Axis],
+    extends_span: Option<Range<usize>>,
+) {
     let issue = &found.issue;
     let span = issue.fields.iter().find_map(|p| {
         axes.iter()
             .find(|a| a.path() == *p)
             .map(|a| a.span.clone())
             .or_else(|| {
-                set.iter()
-                    .find(|s| s.field.path == *p)
-                    .map(|s| s.span.clone())
+                set.iter().find(|s| s.field.path == *p).map(|s| {
+                    if s.from_base {
+                        extends_span.clone().unwrap_or(0..0)
+                    } else {
+                        s.span.clone()
+                    }
+                })
             })
     });
     let mut message = issue.message.clone();

@@ -284,6 +284,13 @@ pub const COMMON_FIELDS: &[Field] = &[
         doc: "Name of the scenario; the default output folder is output/<name>/",
         sweepable: false,
     },
+    Field {
+        path: "extends",
+        kind: Kind::Text,
+        default: Default::Str(""),
+        doc: "A base scenario (path relative to this file) whose keys are defaults for this one",
+        sweepable: false,
+    },
     Field::choice(
         "model",
         MODEL_NAMES,

@@ -43,7 +43,8 @@ pub fn to_toml(exp: &Experiment) -> String {
                 (false, false) => " (default)",
             };
             let _ = writeln!(out, "# {}. {}.{note}", f.doc, capitalise(&f.expected()));
-            let _ = writeln!(out, "{key} = {value}");
+            let unset = if value == "\"\"" { "# " } else { "" };
+            let _ = writeln!(out, "{unset}{key} = {value}");
         }
     }
     if !exp.axes.is_empty() {
@@ -77,7 +78,10 @@ fn write_field(out: &mut String, exp: &Experiment, f: &Field) {
         (false, false) => " (default)",
     };
     let _ = writeln!(out, "# {}. {}.{note}", f.doc, capitalise(&f.expected()));
-    let _ = writeln!(out, "{} = {value}", f.key());
+    // An optional text left empty is shown commented out, so the output
+    // reads back as a valid scenario.
+    let unset = if value == "\"\"" { "# " } else { "" };
+    let _ = writeln!(out, "{unset}{} = {value}", f.key());
 }
 
 fn capitalise(s: &str) -> String {

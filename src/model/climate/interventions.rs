@@ -335,7 +335,7 @@ pub static KINDS: &[KindSpec] = &[
             unit("support_drop", 0.2, "Support S the targeted leaders lose"),
             unit(
                 "workload",
-                0.5,
+                0.3,
                 "Time pressure rises by workload x share (the same work, fewer people)",
             ),
             Field::float(
@@ -980,8 +980,9 @@ impl Climate {
     /// A one-off idea session: a share of each targeted team's employees
     /// join and each brings `ideas` ideas on the session's question (a set
     /// of `dims` dimensions), voiced with chance `voice` because the manager
-    /// speaks little; they go to the team's review queue like other ideas
-    /// (a follow-up books the capacity to review them).
+    /// speaks little. The session's ideas wait in their own queue, reviewed
+    /// only with the capacity a follow-up books; without one they expire
+    /// unreviewed (futility). Session voice does not build a voice habit.
     fn idea_session(
         &mut self,
         index: usize,
@@ -1028,7 +1029,7 @@ impl Climate {
                     let good = (self.reality >> dim & 1 == 1) == plus;
                     self.counts.generated += 1;
                     let channel = if rng.random_bool(voice) {
-                        Channel::Voice
+                        Channel::Session
                     } else {
                         Channel::Silence
                     };
@@ -1181,12 +1182,12 @@ impl Climate {
         self.last_voiced = pick(&self.last_voiced, order);
         self.last_silenced = pick(&self.last_silenced, order);
         let mut pairs = Vec::new();
-        for i in 0..old_n {
-            if new_index[i] == u32::MAX {
+        for (i, &k) in new_index.iter().enumerate() {
+            if k == u32::MAX {
                 continue;
             }
             for e in self.partner_offsets[i]..self.partner_offsets[i + 1] {
-                pairs.push((new_index[i], self.partner_of[e as usize]));
+                pairs.push((k, self.partner_of[e as usize]));
             }
         }
         self.team_of.clear();
@@ -1204,7 +1205,8 @@ impl Climate {
             k != u32::MAX
         };
         for t in self.teams.iter_mut() {
-            t.queue.retain_mut(remap);
+            t.inbox.queue.retain_mut(remap);
+            t.session.queue.retain_mut(remap);
             t.waiting.retain_mut(remap);
             t.running.retain_mut(|r| remap(&mut r.idea));
         }

@@ -268,8 +268,10 @@ struct Team {
     collective: bool,
     /// Most experiments at once.
     slots: usize,
-    queue: Vec<Idea>,
-    budget: f64,
+    /// Ideas voiced to the team's reviewer.
+    inbox: ReviewQueue,
+    /// Ideas from an idea session, reviewed only with booked capacity.
+    session: ReviewQueue,
     waiting: Vec<Idea>,
     running: Vec<Running>,
     psi_mean: f64,
@@ -376,9 +378,9 @@ struct PartnerSpec {
     attention: f64,
 }
 
-/// A review queue served by one reviewer for the whole organisation.
+/// Ideas waiting for a reviewer, and the review time it has left.
 #[derive(Clone, Debug, Default)]
-struct CentralQueue {
+struct ReviewQueue {
     queue: Vec<Idea>,
     budget: f64,
 }
@@ -464,8 +466,8 @@ pub struct Climate {
     net_targets: Vec<u32>,
     net_weights: Vec<f32>,
     codes_at_start: Vec<Ternary>,
-    central: CentralQueue,
-    platform: CentralQueue,
+    central: ReviewQueue,
+    platform: ReviewQueue,
     /// The central reviewer and platform reviewer (an employee).
     central_reviewer: usize,
     partners: Vec<Partner>,
@@ -555,8 +557,8 @@ impl Climate {
                 close,
                 mods: Mods::base(p.rewards),
                 code,
-                queue: Vec::new(),
-                budget: 0.0,
+                inbox: ReviewQueue::default(),
+                session: ReviewQueue::default(),
                 waiting: Vec::new(),
                 running: Vec::new(),
                 psi_mean: 0.0,
@@ -597,8 +599,8 @@ impl Climate {
             net_targets: Vec::new(),
             net_weights: Vec::new(),
             codes_at_start: vec![Ternary::ZERO; n_teams],
-            central: CentralQueue::default(),
-            platform: CentralQueue::default(),
+            central: ReviewQueue::default(),
+            platform: ReviewQueue::default(),
             central_reviewer: 0,
             partners: Vec::new(),
             attention: vec![0.0; n],
@@ -809,7 +811,8 @@ impl Climate {
             .iter()
             .map(|t| {
                 std::mem::size_of::<Team>()
-                    + (t.queue.capacity() + t.waiting.capacity()) * std::mem::size_of::<Idea>()
+                    + (t.inbox.queue.capacity() + t.session.queue.capacity() + t.waiting.capacity())
+                        * std::mem::size_of::<Idea>()
                     + t.running.capacity() * std::mem::size_of::<Running>()
             })
             .sum();
@@ -914,11 +917,15 @@ impl Climate {
                     + p.beta_habit * habit
                     + rewards * (p.rewards_voice * (1.0 - habit) + p.rewards_quality * z);
                 let live = &self.live;
+                // The platform is anonymous and open to all: an employee
+                // posts an idea there first (habitual suggesters most), and
+                // voices to the leader what they do not post.
                 let platform = if live.platform {
                     logistic(
                         live.platform_beta0
                             + live.platform_beta_psi * f64::from(self.psi[i])
-                            + rewards * p.rewards_voice,
+                            + p.beta_habit * habit
+                            + rewards * p.rewards_voice * (1.0 - habit),
                     )
                 } else {
                     0.0
@@ -956,11 +963,10 @@ impl Climate {
                     };
                     let voice =
                         logistic(logit + p.beta_align * (1.0 - f64::from(self.psi[i])) * agree);
-                    let u: f64 = rng.random();
-                    let channel = if u < voice {
-                        Channel::Voice
-                    } else if platform > 0.0 && rng.random::<f64>() < platform {
+                    let channel = if platform > 0.0 && rng.random::<f64>() < platform {
                         Channel::Platform
+                    } else if rng.random::<f64>() < voice {
+                        Channel::Voice
                     } else {
                         Channel::Silence
                     };
@@ -990,7 +996,8 @@ impl Climate {
                 return;
             }
             Channel::Voice if self.live.central => self.central.queue.push(idea),
-            Channel::Voice => self.teams[j].queue.push(idea),
+            Channel::Voice => self.teams[j].inbox.queue.push(idea),
+            Channel::Session => self.teams[j].session.queue.push(idea),
             Channel::Platform => {
                 idea.platform = true;
                 self.platform.queue.push(idea);
@@ -1001,7 +1008,11 @@ impl Climate {
         self.counts.voiced_good += u64::from(good);
         self.teams[j].voiced += 1;
         self.last_voiced[i] = now;
-        self.habit[i] += (self.p.habit_gain * (1.0 - f64::from(self.habit[i]))) as f32;
+        // Speaking up on one's own builds the habit; an idea given in a
+        // facilitated session does not.
+        if channel != Channel::Session {
+            self.habit[i] += (self.p.habit_gain * (1.0 - f64::from(self.habit[i]))) as f32;
+        }
     }
 
     /// How `reviewer` (an employee) or a whole team judges the idea: good
@@ -1034,31 +1045,27 @@ impl Climate {
     fn serve(&mut self, which: Queue, rng: &mut Stream) {
         let now = self.clock;
         let patience = self.rates.patience_steps;
-        let (mut queue, mut budget, capacity) = match which {
-            Queue::Team(j) => (
-                std::mem::take(&mut self.teams[j].queue),
-                self.teams[j].budget,
-                self.rates.capacity + self.teams[j].mods.extra_capacity,
-            ),
-            Queue::Central => (
-                std::mem::take(&mut self.central.queue),
-                self.central.budget,
-                self.live.central_capacity,
-            ),
-            Queue::Platform => (
-                std::mem::take(&mut self.platform.queue),
-                self.platform.budget,
-                self.live.platform_capacity,
-            ),
+        let capacity = match which {
+            Queue::Team(_) => self.rates.capacity,
+            Queue::Session(j) => self.teams[j].mods.extra_capacity,
+            Queue::Central => self.live.central_capacity,
+            Queue::Platform => self.live.platform_capacity,
         };
-        // Expiry: futility lowers the proposer's motivation.
+        let ReviewQueue {
+            mut queue,
+            mut budget,
+        } = std::mem::take(self.queue_mut(which));
+        // Expiry is futility: the proposer's motivation falls and the
+        // habit of speaking up weakens.
         let futility = self.p.futility_loss as f32;
+        let habit_loss = self.p.futility_habit as f32;
         let mut expired = 0;
         queue.retain(|idea| {
             let keep = now - u64::from(idea.voiced_at) < patience;
             if !keep {
-                let mu = &mut self.motivation[idea.proposer as usize];
-                *mu -= futility * *mu;
+                let i = idea.proposer as usize;
+                self.motivation[i] -= futility * self.motivation[i];
+                self.habit[i] -= habit_loss * self.habit[i];
                 expired += 1;
             }
             keep
@@ -1073,7 +1080,7 @@ impl Climate {
         for idea in queue.drain(..take) {
             let j = idea.team as usize;
             let (good, support) = match which {
-                Queue::Team(_) => {
+                Queue::Team(_) | Queue::Session(_) => {
                     let t = &self.teams[j];
                     let by = if t.collective { Some(j) } else { None };
                     (self.judge(&idea, by, t.leader(), rng), t.close.support)
@@ -1094,7 +1101,7 @@ impl Climate {
             // still gets a trial with chance S x F (benefit of the doubt from
             // a supportive, failure-tolerant reviewer; docs/model.md).
             let tolerance = match which {
-                Queue::Team(_) => self.teams[j].close.failure_tolerance,
+                Queue::Team(_) | Queue::Session(_) => self.teams[j].close.failure_tolerance,
                 Queue::Central | Queue::Platform => 0.0,
             };
             let chance = if good { support } else { support * tolerance };
@@ -1108,19 +1115,15 @@ impl Climate {
                 *psi -= (self.p.dismissed * f64::from(*psi)) as f32;
             }
         }
+        *self.queue_mut(which) = ReviewQueue { queue, budget };
+    }
+
+    fn queue_mut(&mut self, which: Queue) -> &mut ReviewQueue {
         match which {
-            Queue::Team(j) => {
-                self.teams[j].queue = queue;
-                self.teams[j].budget = budget;
-            }
-            Queue::Central => {
-                self.central.queue = queue;
-                self.central.budget = budget;
-            }
-            Queue::Platform => {
-                self.platform.queue = queue;
-                self.platform.budget = budget;
-            }
+            Queue::Team(j) => &mut self.teams[j].inbox,
+            Queue::Session(j) => &mut self.teams[j].session,
+            Queue::Central => &mut self.central,
+            Queue::Platform => &mut self.platform,
         }
     }
 
@@ -1129,8 +1132,14 @@ impl Climate {
         let n_teams = self.teams.len();
         let keys = self.step_key(REVIEW);
         for j in 0..n_teams {
-            if !self.teams[j].queue.is_empty() {
+            if !self.teams[j].inbox.queue.is_empty() {
                 self.serve(Queue::Team(j), &mut keys.block(j as u64));
+            }
+            if !self.teams[j].session.queue.is_empty() {
+                self.serve(
+                    Queue::Session(j),
+                    &mut keys.block((2 * n_teams + 2 + j) as u64),
+                );
             }
         }
         self.serve(Queue::Central, &mut keys.block(n_teams as u64));
@@ -1506,6 +1515,8 @@ impl Climate {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Channel {
     Voice,
+    /// Voiced in a facilitated idea session.
+    Session,
     Platform,
     Silence,
 }
@@ -1514,6 +1525,7 @@ enum Channel {
 #[derive(Clone, Copy, Debug)]
 enum Queue {
     Team(usize),
+    Session(usize),
     Central,
     Platform,
 }

@@ -538,6 +538,11 @@ pub const FIELDS: &[Field] = &[
         0.05,
         "Motivation lost when one's idea expires unreviewed (times motivation)",
     ),
+    unit(
+        "climate.dynamics.futility_habit",
+        0.3,
+        "Share of the voice habit lost when one's idea expires unreviewed",
+    ),
     // Turnover and environment.
     unit(
         "climate.turnover.rate",
@@ -662,6 +667,7 @@ pub struct ClimateParams {
     pub motivation_kappa: f64,
     pub implemented_gain: f64,
     pub futility_loss: f64,
+    pub futility_habit: f64,
     pub turnover: f64,
     pub turnover_motivation: f64,
     pub turbulence: f64,
@@ -777,6 +783,7 @@ impl ClimateParams {
             motivation_kappa: f("dynamics.motivation_kappa"),
             implemented_gain: f("dynamics.implemented_gain"),
             futility_loss: f("dynamics.futility_loss"),
+            futility_habit: f("dynamics.futility_habit"),
             turnover: f("turnover.rate"),
             turnover_motivation: f("turnover.motivation_effect"),
             turbulence: f("environment.turbulence"),
