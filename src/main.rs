@@ -200,7 +200,7 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
             }
             Err(e) => {
                 failed = true;
-                eprintln!("error: {e}\n");
+                eprintln!("error: {:#}\n", anyhow::Error::new(e));
             }
         }
     }

@@ -362,3 +362,115 @@ fn error_message_snapshot() {
     let _ = path;
     insta::assert_snapshot!(String::from_utf8_lossy(&out.get_output().stderr));
 }
+
+#[test]
+fn command_line_overrides_are_range_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "good.toml", GOOD);
+    for (flag, value, expected) in [
+        (
+            "--steps",
+            "100000000000",
+            "expected --steps to be an integer from 1 to 100000000, found 100000000000",
+        ),
+        (
+            "--replicates",
+            "5000000000",
+            "expected --replicates to be an integer from 1 to 1000000000",
+        ),
+        (
+            "--seed",
+            "18446744073709551615",
+            "expected --seed to be an integer from 0 to 2^63 - 1",
+        ),
+    ] {
+        let out = dir.path().join("out");
+        ideaflow()
+            .arg("run")
+            .arg(&path)
+            .args([flag, value, "--out"])
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(expected));
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn quoted_dotted_keys_are_not_paths_outside_sweep() {
+    rejects(
+        &format!("\"bass.p\" = 0.1\n{GOOD}"),
+        "1:1",
+        "bass.p",
+        "a plain key",
+        "the quoted dotted key \"bass.p\"",
+    );
+}
+
+#[test]
+fn names_cannot_escape_the_output_folder() {
+    rejects(
+        &format!("name = \"..\"\n{GOOD}"),
+        "1:8",
+        "name",
+        "a name without path separators",
+        "\"..\"",
+    );
+    rejects(
+        &format!("name = \"a/b\"\n{GOOD}"),
+        "1:8",
+        "name",
+        "a name without path separators",
+        "\"a/b\"",
+    );
+}
+
+#[test]
+fn values_that_would_exhaust_the_machine_are_rejected() {
+    let climate = |body: &str| format!("model = \"climate\"\n{body}");
+    let dir = tempfile::tempdir().unwrap();
+    for (text, field) in [
+        (
+            climate("[climate.turnover]\nmotivation_effect = 2000\n"),
+            "climate.turnover.motivation_effect",
+        ),
+        (climate("[climate]\nlambda0 = 1e12\n"), "climate.lambda0"),
+        (
+            climate("[climate]\nmotivation_ref = 0\n"),
+            "climate.motivation_ref",
+        ),
+        (
+            climate("[climate.diffusion]\nq = 1e9\n"),
+            "climate.diffusion.q",
+        ),
+        (
+            climate("[climate.partners]\ncount = 100000\nties = 100000\n"),
+            "climate.partners.count",
+        ),
+        (
+            GOOD.replace("agents = 100", "agents = 100000000")
+                .replace("degree = 4", "degree = 50"),
+            "bass.degree",
+        ),
+    ] {
+        let path = write(dir.path(), "big.toml", &text);
+        ideaflow()
+            .arg("validate")
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("`{field}`")));
+    }
+}
+
+#[test]
+fn sweep_steps_larger_than_the_range_are_refused() {
+    rejects(
+        &format!("{GOOD}\n[sweep]\n\"bass.p\" = {{ from = 0.1, to = 0.5, by = 1e300 }}\n"),
+        "14:12",
+        "bass.p",
+        "`by` to divide the range",
+        "by = 1e300",
+    );
+}

@@ -363,3 +363,30 @@ fn the_organisation_comes_from_the_scenario_seed_and_people_from_the_run_seed() 
         "another scenario seed builds another organisation"
     );
 }
+
+#[test]
+fn review_capacity_is_never_exceeded() {
+    // One team whose leader reviews 2 ideas a week in a voice-rich climate:
+    // unused review time must not pile up into later weeks.
+    let exp = experiment(
+        "steps = 600\nreplicates = 2\nseed = 35\n[climate.organisation]\ndepartments = 1\nteams_per_department = 1\n\
+         [climate.leadership]\nstyle = \"facilitating\"\n[climate.review]\nmode = \"leader\"\ncapacity = 2\n",
+    );
+    for r in simulate_point(&exp, 0) {
+        let k = exp
+            .metric_defs()
+            .iter()
+            .position(|m| m.name == "ideas_reviewed")
+            .unwrap();
+        let most = r
+            .rows
+            .chunks(exp.metric_defs().len())
+            .map(|row| row[k])
+            .fold(0.0, f64::max);
+        assert!(
+            most <= 2.0,
+            "{most} ideas reviewed in one week with capacity 2"
+        );
+        assert!(most >= 1.0);
+    }
+}

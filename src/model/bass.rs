@@ -35,6 +35,9 @@ const NETWORK: Purpose = Purpose(0xB455_0001);
 const SEEDING: Purpose = Purpose(0xB455_0002);
 const ADOPT: Purpose = Purpose(0xB455_0003);
 
+/// Most tie ends (agents x degree) of a network: 4 GB of neighbour lists.
+pub const MAX_TIES: u64 = 1_000_000_000;
+
 /// The network names accepted by `bass.network`.
 pub const NETWORKS: &[&str] = &["complete", "ring", "small_world", "random"];
 
@@ -169,6 +172,17 @@ impl BassParams {
                 fields: vec!["bass.degree", "bass.agents", "bass.network"],
                 message: format!(
                     "expected a degree less than agents ({}) for network \"{net}\", found degree = {}",
+                    b.agents, b.degree
+                ),
+            });
+        }
+        if b.network != NetworkKind::Complete
+            && b.agents as u128 * b.degree as u128 > MAX_TIES as u128
+        {
+            issues.push(Issue {
+                fields: vec!["bass.degree", "bass.agents"],
+                message: format!(
+                    "expected at most {MAX_TIES} tie ends (agents x degree) so the network fits in memory, found {} x {}",
                     b.agents, b.degree
                 ),
             });

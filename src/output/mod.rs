@@ -118,6 +118,14 @@ impl Staging {
             }
         }
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        // Partial files left by an interrupted earlier run are never
+        // results; remove them so they cannot be mistaken for any.
+        for name in RESULT_FILES {
+            let stale = dir.join(format!("{name}{PARTIAL_SUFFIX}"));
+            if stale.exists() {
+                std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
+            }
+        }
         Ok(Staging {
             dir: dir.to_path_buf(),
             staged: Vec::new(),

@@ -42,7 +42,7 @@ pub struct Overrides {
 #[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read scenario file {}: {source}", path.display())]
+    #[error("cannot read scenario file {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -288,6 +288,20 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         base_interventions = bi;
     }
 
+    if let Some(n) = set.iter().find(|s| s.field.path == "name")
+        && let Value::Str(name) = &n.value
+        && (name == "." || name == ".." || name.contains(['/', '\\', '\0']))
+    {
+        c.push(
+            Some(n.span.clone()),
+            Some("name"),
+            format!(
+                "expected a name without path separators that is not . or .., found \"{name}\""
+            ),
+            Some("the name becomes the output folder output/<name>/".into()),
+        );
+    }
+
     // The model decides which tables and keys are allowed.
     let model = match set.iter().find(|s| s.field.path == "model") {
         Some(s) => ModelKind::from_name(s.value.as_str().unwrap_or_default()),
@@ -459,7 +473,17 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
                     None,
                 );
             }
-            base.set(path, Value::Int(i64::try_from(v).unwrap_or(i64::MAX)));
+            let field = schema::COMMON_FIELDS.iter().find(|f| f.path == path);
+            match (i64::try_from(v), field) {
+                (Ok(i), Some(f)) if f.kind.in_range(i as f64) => base.set(path, Value::Int(i)),
+                (_, Some(f)) => c.push(
+                    None,
+                    Some(path),
+                    format!("expected --{path} to be {}, found {v}", f.expected()),
+                    None,
+                ),
+                _ => {}
+            }
         }
     };
     apply("seed", overrides.seed, &mut c);
@@ -702,6 +726,24 @@ impl<'a, 'i> Walk<'a, 'i> {
     fn table(&mut self, table: &'a DeTable<'i>, prefix: &str) {
         for (key, value) in table.iter() {
             let path = join(prefix, key.get_ref());
+            if key.get_ref().contains('.') {
+                // A quoted key such as "bass.p" is one literal key in TOML,
+                // not a path: accepting it would let two spellings of the
+                // same parameter disagree silently.
+                let (table_name, leaf) = key
+                    .get_ref()
+                    .rsplit_once('.')
+                    .unwrap_or(("", key.get_ref()));
+                self.c.push(
+                    Some(key.span()),
+                    Some(&path),
+                    format!("expected a plain key, found the quoted dotted key \"{}\"", key.get_ref()),
+                    Some(format!(
+                        "write `{leaf} = ...` under [{table_name}] (quoted dotted paths are only for [sweep])"
+                    )),
+                );
+                continue;
+            }
             if prefix.is_empty() && key.get_ref() == "interventions" {
                 self.interventions = Some((key.span(), value));
                 continue;
@@ -1144,6 +1186,17 @@ fn axis_values(
                     ("from", Some(x)) => spec.from = x,
                     ("to", Some(x)) => spec.to = x,
                     ("by", Some(x)) => spec.by = Some(x),
+                    ("steps", _)
+                        if item.get_ref().is_integer() && read_int(item.get_ref()).is_none() =>
+                    {
+                        c.expected(
+                            Some(item.span()),
+                            f.path,
+                            "steps = an integer (the number of values)",
+                            "an integer too large to read",
+                        );
+                        ok = false;
+                    }
                     ("steps", _) => match read_int(item.get_ref()) {
                         Some(n) => spec.steps = Some(n),
                         None => {

@@ -202,7 +202,7 @@ impl Kind {
         match *self {
             Kind::Int { min, max } => {
                 if max == i64::MAX {
-                    format!("an integer >= {min}")
+                    format!("an integer from {min} to 2^63 - 1")
                 } else {
                     format!("an integer from {min} to {max}")
                 }

@@ -51,6 +51,13 @@ pub struct RangeSpec {
 
 /// Expands a range into values for `field`, or says what is wrong.
 pub fn expand_range(field: &Field, r: RangeSpec) -> Result<Vec<Value>, String> {
+    for (name, x) in [("from", Some(r.from)), ("to", Some(r.to)), ("by", r.by)] {
+        if let Some(x) = x
+            && !x.is_finite()
+        {
+            return Err(format!("expected {name} to be a finite number, found {x}"));
+        }
+    }
     let raw: Vec<f64> = match (r.steps, r.by) {
         (Some(_), Some(_)) => {
             return Err("expected either `steps` or `by` in a range, found both".into());
@@ -105,7 +112,11 @@ pub fn expand_range(field: &Field, r: RangeSpec) -> Result<Vec<Value>, String> {
             }
             let ratio = (r.to - r.from) / by;
             let count = ratio.round();
-            if (ratio - count).abs() > 1e-9 * ratio.abs().max(1.0) {
+            let end = r.from + count * by;
+            let scale = r.to.abs().max(r.from.abs()).max(f64::MIN_POSITIVE);
+            if (ratio - count).abs() > 1e-9 * ratio.abs().max(1.0)
+                || (end - r.to).abs() > 1e-9 * scale
+            {
                 return Err(format!(
                     "expected `by` to divide the range, found by = {} which does not divide {} .. {} ({} steps)",
                     format_f64(by),
@@ -248,6 +259,43 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("does not divide"), "{e}");
+    }
+
+    #[test]
+    fn a_step_larger_than_the_range_does_not_divide_it() {
+        let e = expand_range(
+            &P,
+            RangeSpec {
+                from: 0.1,
+                to: 0.5,
+                steps: None,
+                by: Some(1e300),
+            },
+        )
+        .unwrap_err();
+        assert!(e.contains("does not divide"), "{e}");
+        let e = expand_range(
+            &P,
+            RangeSpec {
+                from: 0.1,
+                to: 0.5,
+                steps: None,
+                by: Some(f64::NAN),
+            },
+        )
+        .unwrap_err();
+        assert!(e.contains("finite"), "{e}");
+        let ok = expand_range(
+            &P,
+            RangeSpec {
+                from: 0.5,
+                to: 0.5,
+                steps: None,
+                by: Some(0.1),
+            },
+        )
+        .unwrap();
+        assert_eq!(ok.len(), 1);
     }
 
     #[test]

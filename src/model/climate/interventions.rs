@@ -209,7 +209,7 @@ pub static KINDS: &[KindSpec] = &[
                 0.5,
                 "Share of the targeted employees who join (voluntary)",
             ),
-            Field::int("ideas", 0, 1000, 3, "Ideas each participant brings"),
+            Field::int("ideas", 0, 100, 3, "Ideas each participant brings"),
             Field::int(
                 "question_dimensions",
                 1,
@@ -250,7 +250,7 @@ pub static KINDS: &[KindSpec] = &[
     KindSpec {
         name: "external_partners",
         fields: &[
-            Field::int("count", 0, 1_000_000, 5, "Partners added"),
+            Field::int("count", 0, 100_000, 5, "Partners added"),
             Field::int(
                 "ties",
                 1,
@@ -661,6 +661,18 @@ pub fn check(ps: &ParamSet, departments: usize, teams: usize) -> Vec<Issue> {
                 message: format!(
                     "expected department indices from 0 to {}, found {d}",
                     departments - 1
+                ),
+            });
+        }
+        if let Action::ExternalPartners { count, ties, .. } = iv.action
+            && count as u128 * ties as u128
+                > crate::model::climate::params::MAX_PARTNER_TIES as u128
+        {
+            issues.push(Issue {
+                fields: vec![path("count"), path("ties")],
+                message: format!(
+                    "expected at most {} partner ties (count x ties), found {count} x {ties}",
+                    crate::model::climate::params::MAX_PARTNER_TIES
                 ),
             });
         }
@@ -1181,6 +1193,7 @@ impl Climate {
         self.beliefs = pick(&self.beliefs, order);
         self.last_voiced = pick(&self.last_voiced, order);
         self.last_silenced = pick(&self.last_silenced, order);
+        self.seat_generation = pick(&self.seat_generation, order);
         let mut pairs = Vec::new();
         for (i, &k) in new_index.iter().enumerate() {
             if k == u32::MAX {

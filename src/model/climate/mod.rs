@@ -240,6 +240,9 @@ struct Idea {
     plus: bool,
     /// Submitted on the idea platform.
     platform: bool,
+    /// The proposer's seat generation when voiced: feedback reaches the
+    /// proposer only if they have not left since.
+    generation: u32,
 }
 
 /// A running experiment.
@@ -457,6 +460,8 @@ pub struct Climate {
     /// Internal step + 1 of the last voiced / silenced idea (0: never).
     last_voiced: Vec<u32>,
     last_silenced: Vec<u32>,
+    /// How many times each seat has changed hands (turnover).
+    seat_generation: Vec<u32>,
     /// Partners tied to each employee (CSR).
     partner_offsets: Vec<u32>,
     partner_of: Vec<u32>,
@@ -593,6 +598,7 @@ impl Climate {
             beliefs: Vec::with_capacity(n),
             last_voiced: vec![0; n],
             last_silenced: vec![0; n],
+            seat_generation: vec![0; n],
             partner_offsets: vec![0; n + 1],
             partner_of: Vec::new(),
             net_offsets: Vec::new(),
@@ -988,6 +994,7 @@ impl Climate {
             dim: dim as u8,
             plus,
             platform: false,
+            generation: self.seat_generation[i],
         };
         match channel {
             Channel::Silence => {
@@ -1064,8 +1071,10 @@ impl Climate {
             let keep = now - u64::from(idea.voiced_at) < patience;
             if !keep {
                 let i = idea.proposer as usize;
-                self.motivation[i] -= futility * self.motivation[i];
-                self.habit[i] -= habit_loss * self.habit[i];
+                if self.seat_generation[i] == idea.generation {
+                    self.motivation[i] -= futility * self.motivation[i];
+                    self.habit[i] -= habit_loss * self.habit[i];
+                }
                 expired += 1;
             }
             keep
@@ -1073,10 +1082,9 @@ impl Climate {
         self.counts.expired += expired;
         budget += capacity;
         let take = (budget.floor() as usize).min(queue.len());
-        budget -= take as f64;
-        if queue.is_empty() {
-            budget = budget.min(capacity); // no saving up review time
-        }
+        // Review time not used this step is lost; only a fraction of a
+        // review (capacity below one idea a step) carries over.
+        budget = (budget - take as f64).fract();
         for idea in queue.drain(..take) {
             let j = idea.team as usize;
             let (good, support) = match which {
@@ -1096,6 +1104,8 @@ impl Climate {
             };
             self.counts.reviewed += 1;
             let i = idea.proposer as usize;
+            // The proposer hears the outcome unless they have left.
+            let present = self.seat_generation[i] == idea.generation;
             let psi = &mut self.psi[i];
             // An idea judged good is accepted with chance S; one judged bad
             // still gets a trial with chance S x F (benefit of the doubt from
@@ -1108,11 +1118,15 @@ impl Climate {
             if rng.random_bool(chance) {
                 self.counts.accepted += 1;
                 self.teams[j].accepted += 1;
-                *psi += (self.p.heard * (1.0 - f64::from(*psi))) as f32;
+                if present {
+                    *psi += (self.p.heard * (1.0 - f64::from(*psi))) as f32;
+                }
                 self.teams[j].waiting.push(idea);
             } else {
                 self.counts.rejected += 1;
-                *psi -= (self.p.dismissed * f64::from(*psi)) as f32;
+                if present {
+                    *psi -= (self.p.dismissed * f64::from(*psi)) as f32;
+                }
             }
         }
         *self.queue_mut(which) = ReviewQueue { queue, budget };
@@ -1168,6 +1182,7 @@ impl Climate {
                 let right = (self.reality >> idea.dim & 1 == 1) == idea.plus;
                 let chance = if right { p.success_good } else { p.success_bad };
                 let i = idea.proposer as usize;
+                let present = self.seat_generation[i] == idea.generation;
                 let f = self.teams[j].close.failure_tolerance;
                 if rng.random_bool(chance) {
                     self.counts.succeeded += 1;
@@ -1182,23 +1197,29 @@ impl Climate {
                     } else {
                         self.practice_minus |= 1 << idea.dim;
                     }
-                    let mu = &mut self.motivation[i];
-                    *mu += (p.implemented_gain * (1.0 - f64::from(*mu))) as f32;
+                    if present {
+                        let mu = &mut self.motivation[i];
+                        *mu += (p.implemented_gain * (1.0 - f64::from(*mu))) as f32;
+                    }
                 } else {
                     self.counts.failed += 1;
                     if rng.random_bool(f) {
                         // Failure as learning: initiative rises.
-                        let mu = &mut self.motivation[i];
-                        *mu += (p.failure_initiative * (1.0 - f64::from(*mu))) as f32;
+                        if present {
+                            let mu = &mut self.motivation[i];
+                            *mu += (p.failure_initiative * (1.0 - f64::from(*mu))) as f32;
+                        }
                     } else {
                         // Failure punished: the proposer gives up the view,
                         // loses motivation, and the team loses safety.
-                        let code = self.teams[j].code;
-                        self.beliefs[i].set(u32::from(idea.dim), code.get(u32::from(idea.dim)));
-                        let mu = &mut self.motivation[i];
-                        *mu -= (p.futility_loss * f64::from(*mu)) as f32;
+                        if present {
+                            let code = self.teams[j].code;
+                            self.beliefs[i].set(u32::from(idea.dim), code.get(u32::from(idea.dim)));
+                            let mu = &mut self.motivation[i];
+                            *mu -= (p.futility_loss * f64::from(*mu)) as f32;
+                        }
                         for m in self.teams[j].members() {
-                            let cost = if m == i {
+                            let cost = if present && m == i {
                                 p.failure_psi_cost
                             } else {
                                 p.failure_team_psi_cost
@@ -1451,6 +1472,7 @@ impl Climate {
                 self.habit[i] = 0.0;
                 self.last_voiced[i] = 0;
                 self.last_silenced[i] = 0;
+                self.seat_generation[i] = self.seat_generation[i].wrapping_add(1);
             }
         }
     }

@@ -19,6 +19,10 @@ const fn nonneg(path: &'static str, default: f64, doc: &'static str) -> Field {
     Field::float(path, NONNEG.0, NONNEG.1, default, doc)
 }
 
+/// Most partner ties (partners x employees tied to each) a scenario may
+/// create, so that memory stays bounded (8 bytes a tie).
+pub const MAX_PARTNER_TIES: u64 = 50_000_000;
+
 /// Names of the leadership presets, for `climate.leadership.style`.
 pub const STYLE_NAMES: &[&str] = &[
     "directive",
@@ -62,8 +66,10 @@ pub const FIELDS: &[Field] = &[
         0.5,
         "Initial beliefs copy the team code, each dimension re-drawn uniformly with this chance",
     ),
-    nonneg(
+    Field::float(
         "climate.lambda0",
+        Bound::Incl(0.0),
+        Bound::Incl(10_000.0),
         40.0,
         "Ideas generated per employee per year at reference creativity, motivation, autonomy and delegation",
     ),
@@ -72,8 +78,10 @@ pub const FIELDS: &[Field] = &[
         0.1,
         "Exploration: chance that an idea is a random change of the code rather than the employee's own view",
     ),
-    unit(
+    Field::float(
         "climate.motivation_ref",
+        Bound::Excl(0.0),
+        Bound::Incl(1.0),
         0.5,
         "Motivation at which g(motivation) = 1",
     ),
@@ -137,7 +145,7 @@ pub const FIELDS: &[Field] = &[
     Field::int(
         "climate.organisation.weak_ties",
         0,
-        1000,
+        100,
         4,
         "Ties per employee outside the own team (mean degree)",
     ),
@@ -371,8 +379,10 @@ pub const FIELDS: &[Field] = &[
         0.5,
         "Chance that a platform idea judged good is accepted",
     ),
-    nonneg(
+    Field::float(
         "climate.rewards.level",
+        Bound::Incl(0.0),
+        Bound::Incl(100.0),
         0.0,
         "Rewards for ideas: 0 none, 1 a typical scheme",
     ),
@@ -463,13 +473,17 @@ pub const FIELDS: &[Field] = &[
         "Motivation the proposer gains from a failure treated as learning",
     ),
     // Diffusion, learning, partners.
-    nonneg(
+    Field::float(
         "climate.diffusion.p",
+        Bound::Incl(0.0),
+        Bound::Incl(100.0),
         0.03,
         "Bass innovation coefficient for adopting a practice, per year",
     ),
-    nonneg(
+    Field::float(
         "climate.diffusion.q",
+        Bound::Incl(0.0),
+        Bound::Incl(100.0),
         0.38,
         "Bass imitation coefficient for adopting a practice, per year",
     ),
@@ -478,17 +492,11 @@ pub const FIELDS: &[Field] = &[
         0.5,
         "Socialisation rate per year toward the team code (March's p1)",
     ),
-    Field::int(
-        "climate.partners.count",
-        0,
-        1_000_000,
-        0,
-        "External partners",
-    ),
+    Field::int("climate.partners.count", 0, 100_000, 0, "External partners"),
     Field::int(
         "climate.partners.ties",
         1,
-        1_000_000,
+        100_000,
         5,
         "Employees tied to each partner",
     ),
@@ -497,8 +505,10 @@ pub const FIELDS: &[Field] = &[
         0.8,
         "Share of dimensions on which a partner's belief is correct",
     ),
-    nonneg(
+    Field::float(
         "climate.partners.rate",
+        Bound::Incl(0.0),
+        Bound::Incl(1000.0),
         4.0,
         "Per partner tie, beliefs copied from the partner per year",
     ),
@@ -549,8 +559,10 @@ pub const FIELDS: &[Field] = &[
         0.12,
         "Annual chance of quitting at reference motivation",
     ),
-    nonneg(
+    Field::float(
         "climate.turnover.motivation_effect",
+        Bound::Incl(0.0),
+        Bound::Incl(10.0),
         2.0,
         "Quit rate multiplier exp(effect x (motivation_ref - motivation))",
     ),
@@ -849,6 +861,15 @@ impl ClimateParams {
             p.departments,
             p.teams(),
         ));
+        if p.partners as u128 * p.partner_ties as u128 > MAX_PARTNER_TIES as u128 {
+            issues.push(Issue {
+                fields: vec!["climate.partners.count", "climate.partners.ties"],
+                message: format!(
+                    "expected at most {MAX_PARTNER_TIES} partner ties (count x ties), found {} x {}",
+                    p.partners, p.partner_ties
+                ),
+            });
+        }
         if p.success_bad > p.success_good {
             issues.push(Issue {
                 fields: vec!["climate.experiment.success_bad", "climate.experiment.success_good"],
