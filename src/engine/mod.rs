@@ -115,11 +115,16 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
 
     let total = exp.runs();
     opts.progress.start(total);
-    let result = pool::ordered(
+    // Small runs are claimed in batches so that a run of a few
+    // microseconds does not pay a hand-over between threads.
+    let batch = (total / (threads as u64 * 64)).clamp(1, 32);
+    let result = pool::ordered_batched(
         &pool,
         total,
         WINDOW_PER_THREAD * threads,
-        |i| run::simulate(exp, &layout, RunId::of(exp, i)),
+        batch,
+        run::PointCache::default,
+        |cache, i| run::simulate_cached(exp, &layout, RunId::of(exp, i), cache),
         |_, rec| {
             for s in sinks.iter_mut() {
                 s.write_run(&rec).map_err(io(s.file_name()))?;

@@ -62,10 +62,43 @@ fn ratio(num: f64, den: f64) -> f64 {
     if den > 0.0 { num / den } else { f64::NAN }
 }
 
+/// What a worker keeps between runs of the same sweep point: its
+/// parameters and swept values, resolved once.
+#[derive(Debug, Default)]
+pub struct PointCache {
+    point: Option<u64>,
+    params: crate::scenario::params::ParamSet,
+    swept_values: Vec<crate::scenario::value::Value>,
+    swept: Vec<String>,
+}
+
+impl PointCache {
+    fn load(&mut self, exp: &Experiment, point: u64) {
+        if self.point != Some(point) {
+            self.params = exp.point(point);
+            self.swept_values = exp.point_values(point).into_iter().cloned().collect();
+            self.swept = self.swept_values.iter().map(|v| v.to_field()).collect();
+            self.point = Some(point);
+        }
+    }
+}
+
 /// Simulates one run and returns its record.
 pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
-    let params = exp.point(id.point);
-    let steps = exp.steps_at(&params);
+    simulate_cached(exp, layout, id, &mut PointCache::default())
+}
+
+/// Simulates one run, reusing `cache` when it already holds the run's
+/// sweep point.
+pub fn simulate_cached(
+    exp: &Experiment,
+    layout: &Layout,
+    id: RunId,
+    cache: &mut PointCache,
+) -> RunRecord {
+    cache.load(exp, id.point);
+    let params = &cache.params;
+    let steps = exp.steps_at(params);
     let all = exp.model.metrics();
     let src = sources(all);
     let sel = &exp.metrics;
@@ -82,12 +115,13 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
     };
 
     let mut sim = exp.model.build(
-        &params,
+        params,
         rng::Seeds {
             scenario: exp.seed,
             run: id.seed,
         },
     );
+    let swept_values: Vec<&crate::scenario::value::Value> = cache.swept_values.iter().collect();
     let mut team_values = Vec::new();
     let mut team_bytes = Vec::new();
     let team_cols = exp.model.team_columns().len();
@@ -99,7 +133,7 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
                 teams::format_rows(
                     layout,
                     &id,
-                    &exp.point_values(id.point),
+                    &swept_values,
                     step,
                     &team_values,
                     team_cols,
@@ -112,21 +146,11 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
     rows.extend(sel.iter().map(|&k| value(k, &cur, &since_row)));
     record_teams(&mut sim, 0, &mut team_bytes);
     let mut next_row = 1;
-    let mut settled = false;
     for t in 1..=steps {
         let is_row = next_row < row_steps.len() && row_steps[next_row] == t;
-        if settled {
-            // The final state stands for every later step: no more events.
-            for (k, s) in src.iter().enumerate() {
-                if matches!(s, Source::Count) {
-                    cur[k] = 0.0;
-                }
-            }
-        } else {
-            sim.step(t);
-            settled = sim.finished();
-            sim.observe(&mut cur, is_row || settled);
-        }
+        sim.step(t);
+        let settled = sim.finished();
+        sim.observe(&mut cur, is_row || settled);
         for (k, s) in src.iter().enumerate() {
             if matches!(s, Source::Count) {
                 since_row[k] += cur[k];
@@ -138,6 +162,21 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
             since_row.iter_mut().for_each(|x| *x = 0.0);
             record_teams(&mut sim, t, &mut team_bytes);
             next_row += 1;
+        }
+        if settled {
+            // The final state stands for every later step: no more events.
+            // The next row still carries the counts since the previous one.
+            for (k, s) in src.iter().enumerate() {
+                if matches!(s, Source::Count) {
+                    cur[k] = 0.0;
+                }
+            }
+            for &row_step in &row_steps[next_row..] {
+                rows.extend(sel.iter().map(|&k| value(k, &cur, &since_row)));
+                since_row.iter_mut().for_each(|x| *x = 0.0);
+                record_teams(&mut sim, row_step, &mut team_bytes);
+            }
+            break;
         }
     }
     let mut run_values = vec![f64::NAN; exp.model.run_columns().len()];
@@ -153,17 +192,12 @@ pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
             _ => value(k, &cur, &totals),
         })
         .collect();
-    let swept = exp
-        .point_values(id.point)
-        .iter()
-        .map(|v| v.to_field())
-        .collect();
     let mut rec = RunRecord {
         run_id: id.run_id,
         point: id.point,
         replicate: id.replicate,
         seed: id.seed,
-        swept,
+        swept: cache.swept.clone(),
         steps: row_steps,
         rows,
         last,

@@ -74,11 +74,32 @@ impl Ternary {
         }
     }
 
-    /// Each dimension drawn uniformly from {-1, 0, +1}.
+    /// Each dimension drawn uniformly from {-1, 0, +1}: one 64-bit draw
+    /// below 3^40 gives 40 exactly uniform base-3 digits (draws at or above
+    /// 3^40 are rejected), so m = 30 costs about 1.5 draws, not 30.
     pub fn uniform<R: Rng + ?Sized>(rng: &mut R, dims: Dims) -> Ternary {
+        const P40: u64 = 12_157_665_459_056_928_801; // 3^40
         let mut t = Ternary::ZERO;
-        for d in 0..dims.m() {
-            t.set(d, rng.random_range(0..3u8) as i8 - 1);
+        let mut d = 0;
+        while d < dims.m() {
+            let mut x = loop {
+                let x = rng.next_u64();
+                if x < P40 {
+                    break x;
+                }
+            };
+            for _ in 0..40.min(dims.m() - d) {
+                let digit = x % 3;
+                x /= 3;
+                let bit = 1u64 << d;
+                if digit != 1 {
+                    t.nz |= bit;
+                    if digit == 2 {
+                        t.pos |= bit;
+                    }
+                }
+                d += 1;
+            }
         }
         t
     }
