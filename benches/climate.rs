@@ -1,7 +1,8 @@
 //! Speed and memory of the climate model: employee-steps per second of the
 //! weekly step at 10,000 and 1,000,000 employees (a mostly directive
-//! organisation of teams of 10), the cost of observing the level metrics,
-//! and bytes held per employee.
+//! organisation of teams of 10) on one and two threads (parallelism within
+//! the run), the cost of observing the level metrics, and bytes held per
+//! employee.
 //!
 //! Run: `cargo bench --bench climate` (results in docs/performance.md).
 
@@ -45,12 +46,25 @@ fn step(c: &mut Criterion) {
         g.sample_size(samples);
         g.throughput(Throughput::Elements(sim.headcount() as u64));
         let mut t = 26;
-        g.bench_function(format!("one_week_{label}_employees"), |b| {
-            b.iter(|| {
-                t += 1;
-                sim.step(t);
-            })
-        });
+        for threads in [1, 2] {
+            // The engine runs every simulation inside its worker pool; do
+            // the same here so parallel passes do not pay a hand-over.
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool");
+            g.bench_function(
+                format!("one_week_{label}_employees_threads_{threads}"),
+                |b| {
+                    pool.install(|| {
+                        b.iter(|| {
+                            t += 1;
+                            sim.step(t);
+                        })
+                    })
+                },
+            );
+        }
         let mut out = vec![0.0; ideaflow::model::ModelKind::Climate.metrics().len()];
         g.bench_function(format!("observe_levels_{label}_employees"), |b| {
             b.iter(|| {

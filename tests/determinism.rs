@@ -56,3 +56,43 @@ fn a_different_seed_gives_different_results() {
         std::fs::read(a.join("runs.csv")).unwrap() != std::fs::read(b.join("runs.csv")).unwrap()
     );
 }
+
+/// Runs `text` with one and with two threads and checks every CSV file.
+fn same_on_one_and_two_threads(text: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = crate::util::write(dir.path(), "s.toml", text);
+    for threads in ["1", "2"] {
+        ideaflow()
+            .arg("run")
+            .arg(&s)
+            .args(["--threads", threads, "--out"])
+            .arg(dir.path().join(threads))
+            .assert()
+            .success();
+    }
+    for f in ["timeseries.csv", "runs.csv", "summary.csv"] {
+        let a = std::fs::read(dir.path().join("1").join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("2").join(f)).unwrap();
+        assert!(a == b, "{f} differs between one and two threads");
+    }
+}
+
+#[test]
+fn one_large_climate_run_is_identical_when_its_teams_run_in_parallel() {
+    // 12,000 employees: several chunks of teams processed in parallel within
+    // the single run, with interventions that move people between teams.
+    same_on_one_and_two_threads(
+        "steps = 30\nreplicates = 1\n[climate.organisation]\ndepartments = 6\nteams_per_department = 200\n\
+         [climate.partners]\ncount = 50\n\
+         [[interventions]]\nkind = \"cross_functional_teams\"\nat = 5\n\
+         [[interventions]]\nkind = \"layoff\"\nat = 10\nshare = 0.2\n\
+         [[interventions]]\nkind = \"idea_platform\"\nat = 2\n",
+    );
+}
+
+#[test]
+fn one_large_bass_run_is_identical_when_its_blocks_run_in_parallel() {
+    same_on_one_and_two_threads(
+        "model = \"bass\"\nsteps = 40\nreplicates = 1\n[bass]\nagents = 200000\nnetwork = \"random\"\n",
+    );
+}

@@ -19,6 +19,7 @@
 //! any variant of a scenario (common random numbers).
 
 use rand::RngExt;
+use rayon::prelude::*;
 
 use crate::model::network::{self, Csr};
 use crate::model::{Fmt, Issue, MetricDef, Simulation};
@@ -30,6 +31,9 @@ use crate::scenario::value::round_sig12;
 /// Agents per random-stream block (part of the output format: changing it
 /// changes every result).
 pub const BLOCK: usize = 1024;
+
+/// Blocks decided by one parallel task.
+const GROUP: usize = 16;
 
 const NETWORK: Purpose = Purpose(0xB455_0001);
 const SEEDING: Purpose = Purpose(0xB455_0002);
@@ -226,6 +230,8 @@ pub struct Bass {
     step: u64,
     /// Adopters of the current step, applied together at its end.
     fresh: Vec<u32>,
+    /// Each parallel group's new adopters (reused every step).
+    groups: Vec<Vec<u32>>,
     /// Adoption probability from external influence alone.
     p_external: f64,
 }
@@ -269,6 +275,7 @@ impl Bass {
             new_last_step: 0,
             step: 0,
             fresh: Vec::with_capacity(n),
+            groups: vec![Vec::new(); n.div_ceil(BLOCK).div_ceil(GROUP)],
             p_external: adopt_probability(params.p, params.dt),
         };
         let mut rng = stream(run_seed, SEEDING, SETUP, 0);
@@ -287,6 +294,48 @@ impl Bass {
     /// The network (None for the complete graph).
     pub fn graph(&self) -> Option<&Csr> {
         self.graph.as_ref()
+    }
+
+    /// The agents of `block` who adopt during `step`, appended to `out`.
+    fn decide(&self, step: u64, block: usize, out: &mut Vec<u32>) {
+        let n = self.n;
+        let start = block * BLOCK;
+        let end = (start + BLOCK).min(n);
+        let mut rng = stream(self.seed, ADOPT, step, block as u64);
+        match &self.graph {
+            None => {
+                let share = if n > 1 {
+                    self.adopters as f64 / (n - 1) as f64
+                } else {
+                    0.0
+                };
+                let prob = adopt_probability(self.p + self.q * share, self.dt);
+                for i in start..end {
+                    let u: f64 = rng.random();
+                    if !self.adopted[i] && u < prob {
+                        out.push(i as u32);
+                    }
+                }
+            }
+            Some(g) => {
+                for i in start..end {
+                    let u: f64 = rng.random();
+                    if self.adopted[i] {
+                        continue;
+                    }
+                    let a = self.adopted_neighbours[i];
+                    let prob = if a == 0 {
+                        self.p_external
+                    } else {
+                        let share = f64::from(a) / g.degree(i) as f64;
+                        adopt_probability(self.p + self.q * share, self.dt)
+                    };
+                    if u < prob {
+                        out.push(i as u32);
+                    }
+                }
+            }
+        }
     }
 
     /// Marks this step's new adopters and updates neighbour counts.
@@ -320,49 +369,23 @@ impl Simulation for Bass {
 
     fn step(&mut self, step: u64) {
         self.step = step;
-        let n = self.n;
-        match &self.graph {
-            None => {
-                let share = if n > 1 {
-                    self.adopters as f64 / (n - 1) as f64
-                } else {
-                    0.0
-                };
-                let prob = adopt_probability(self.p + self.q * share, self.dt);
-                for (block, start) in (0..n).step_by(BLOCK).enumerate() {
-                    let mut rng = stream(self.seed, ADOPT, step, block as u64);
-                    let end = (start + BLOCK).min(n);
-                    for i in start..end {
-                        let u: f64 = rng.random();
-                        if !self.adopted[i] && u < prob {
-                            self.fresh.push(i as u32);
-                        }
-                    }
-                }
+        // Groups of blocks decide in parallel (each block has its own keyed
+        // stream, so the result is the same on any number of threads); the
+        // new adopters are then applied in block order.
+        let mut groups = std::mem::take(&mut self.groups);
+        let this = &*self;
+        groups.par_iter_mut().enumerate().for_each(|(g, out)| {
+            out.clear();
+            let first = g * GROUP;
+            let last = (first + GROUP).min(this.n.div_ceil(BLOCK));
+            for block in first..last {
+                this.decide(step, block, out);
             }
-            Some(g) => {
-                for (block, start) in (0..n).step_by(BLOCK).enumerate() {
-                    let mut rng = stream(self.seed, ADOPT, step, block as u64);
-                    let end = (start + BLOCK).min(n);
-                    for i in start..end {
-                        let u: f64 = rng.random();
-                        if self.adopted[i] {
-                            continue;
-                        }
-                        let a = self.adopted_neighbours[i];
-                        let prob = if a == 0 {
-                            self.p_external
-                        } else {
-                            let share = f64::from(a) / g.degree(i) as f64;
-                            adopt_probability(self.p + self.q * share, self.dt)
-                        };
-                        if u < prob {
-                            self.fresh.push(i as u32);
-                        }
-                    }
-                }
-            }
+        });
+        for out in &groups {
+            self.fresh.extend_from_slice(out);
         }
+        self.groups = groups;
         self.apply_fresh();
     }
 }

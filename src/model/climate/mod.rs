@@ -15,6 +15,7 @@
 pub mod dist;
 pub mod interventions;
 pub mod leadership;
+mod parallel;
 pub mod params;
 
 use rand::distr::{Bernoulli, Distribution};
@@ -227,6 +228,27 @@ struct Counts {
     platform_implemented: u64,
     adoptions: u64,
     leavers: u64,
+}
+
+impl Counts {
+    /// Adds another set of counts (a chunk's, in a parallel pass).
+    fn add(&mut self, o: &Counts) {
+        self.generated += o.generated;
+        self.voiced += o.voiced;
+        self.voiced_good += o.voiced_good;
+        self.silenced += o.silenced;
+        self.platform += o.platform;
+        self.reviewed += o.reviewed;
+        self.accepted += o.accepted;
+        self.rejected += o.rejected;
+        self.expired += o.expired;
+        self.succeeded += o.succeeded;
+        self.failed += o.failed;
+        self.implemented += o.implemented;
+        self.platform_implemented += o.platform_implemented;
+        self.adoptions += o.adoptions;
+        self.leavers += o.leavers;
+    }
 }
 
 /// A voiced idea waiting for review or for an experiment slot.
@@ -840,186 +862,32 @@ impl Climate {
         self.clock += 1;
         self.counts = Counts::default();
         self.apply_interventions();
-        self.team_stats();
-        self.generate_and_voice();
+        self.generate_pass(); // team statistics, generate, voice
         self.review();
         self.experiment();
         self.diffuse();
-        self.learn();
-        self.climate();
-        self.turnover();
+        self.settle_pass(); // learn, climate, turnover
         self.environment();
     }
 
-    /// Team means of psychological safety and performance (perf_i =
-    /// sum_d b_id r_d / m), and each employee's performance standardised
-    /// within the team (MODEL.md §3.8).
-    fn team_stats(&mut self) {
-        let reality = self.reality;
-        for t in self.teams.iter_mut() {
-            let r = t.members();
-            let n = r.len() as f64;
-            let psi: f64 = self.psi[r.clone()].iter().map(|&x| f64::from(x)).sum();
-            t.psi_mean = psi / n;
-            let (mut s, mut s2) = (0.0, 0.0);
-            for b in &self.beliefs[r.clone()] {
-                let x = f64::from(b.score(reality));
-                s += x;
-                s2 += x * x;
-            }
-            t.perf_mean = s / n;
-            t.perf_sd = if n > 1.0 {
-                ((s2 - s * s / n) / (n - 1.0)).max(0.0).sqrt()
-            } else {
-                0.0
-            };
-            for i in r {
-                let x = f64::from(self.beliefs[i].score(reality));
-                self.perf_z[i] = if t.perf_sd > 0.0 {
-                    ((x - t.perf_mean) / t.perf_sd) as f32
-                } else {
-                    0.0
-                };
-            }
-        }
-    }
-
-    /// Phase 1-2: Ideas are generated (Poisson) and voiced or kept silent.
-    fn generate_and_voice(&mut self) {
-        let p = &self.p.clone();
-        let keys = self.step_key(GENERATE);
-        for j in 0..self.teams.len() {
-            let mut rng = keys.block(j as u64);
-            let t = &self.teams[j];
-            let (o, d_lead, code, mods) = (t.open.openness, t.open.delegation, t.code, t.mods);
-            let leader_view = self.beliefs[t.leader()];
-            let h_lead = (0.5 + d_lead) / (0.5 + p.delegation_ref);
-            let rewards = mods.rewards;
-            for i in t.members() {
-                let attention = f64::from(self.attention[i]);
-                let pressure = (f64::from(self.pressure[i]) * mods.pressure_mul
-                    + mods.pressure_add)
-                    .clamp(0.0, 1.0);
-                let lambda = self.rates.ideas_per_step
-                    * mods.generation
-                    * f64::from(self.creativity[i])
-                    * (f64::from(self.motivation[i]) / p.motivation_ref)
-                    * ((0.5 + f64::from(self.autonomy[i])) / (0.5 + p.autonomy_ref))
-                    * h_lead
-                    * (1.0 - p.time_pressure_effect * pressure)
-                    * (1.0 - attention);
-                let ideas = poisson(&mut rng, lambda);
-                if ideas == 0 {
-                    continue;
-                }
-                let b = self.beliefs[i];
-                let z = f64::from(self.perf_z[i]);
-                let habit = f64::from(self.habit[i]);
-                let logit = p.beta0
-                    + p.beta_psi * f64::from(self.psi[i])
-                    + p.beta_open * o
-                    + p.beta_perf * z
-                    + p.beta_x * o * z
-                    + p.beta_habit * habit
-                    + rewards * (p.rewards_voice * (1.0 - habit) + p.rewards_quality * z);
-                let live = &self.live;
-                // The platform is anonymous and open to all: an employee
-                // posts an idea there first (habitual suggesters most), and
-                // voices to the leader what they do not post.
-                let platform = if live.platform {
-                    logistic(
-                        live.platform_beta0
-                            + live.platform_beta_psi * f64::from(self.psi[i])
-                            + p.beta_habit * habit
-                            + rewards * p.rewards_voice * (1.0 - habit),
-                    )
-                } else {
-                    0.0
-                };
-                // Dimensions where the employee holds a view that differs
-                // from the team code.
-                let own = b.nz & !(code.nz & !(b.pos ^ code.pos));
-                for _ in 0..ideas {
-                    self.counts.generated += 1;
-                    let explore = own == 0 || rng.random_bool(p.epsilon);
-                    let (dim, plus) = if explore {
-                        let d = rng.random_range(0..self.dims.m());
-                        let plus = match code.get(d) {
-                            0 => rng.random_bool(0.5),
-                            v => v < 0,
-                        };
-                        (d, plus)
-                    } else {
-                        let d = knowledge::nth_set_bit(own, rng.random_range(0..own.count_ones()));
-                        (d, b.pos >> d & 1 == 1)
-                    };
-                    let good = (self.reality >> dim & 1 == 1) == plus;
-                    // Safe voice: where speaking up is unsafe, employees voice
-                    // the ideas their leader agrees with and keep the others
-                    // (Morrison 2014; Detert & Edmondson 2011).
-                    let agree = match leader_view.get(dim) {
-                        0 => 0.0,
-                        v => {
-                            if (v > 0) == plus {
-                                1.0
-                            } else {
-                                -1.0
-                            }
-                        }
-                    };
-                    let voice =
-                        logistic(logit + p.beta_align * (1.0 - f64::from(self.psi[i])) * agree);
-                    let channel = if platform > 0.0 && rng.random::<f64>() < platform {
-                        Channel::Platform
-                    } else if rng.random::<f64>() < voice {
-                        Channel::Voice
-                    } else {
-                        Channel::Silence
-                    };
-                    self.submit(i, j, dim, plus, good, channel);
-                }
-            }
-        }
-    }
-
-    /// Routes one generated idea: voiced to the team's reviewer (or the
-    /// central one), submitted on the platform, or kept silent; updates the
-    /// counts, participation windows and voice habit.
+    /// Routes one idea of employee `i` (global index) of team `j`, as
+    /// the generation phase does (used by one-off events such as idea
+    /// sessions).
     fn submit(&mut self, i: usize, j: usize, dim: u32, plus: bool, good: bool, channel: Channel) {
-        let now = self.clock as u32;
-        let mut idea = Idea {
-            proposer: i as u32,
-            team: j as u32,
-            voiced_at: now,
-            dim: dim as u8,
-            plus,
-            platform: false,
-            generation: self.seat_generation[i],
-        };
-        match channel {
-            Channel::Silence => {
-                self.counts.silenced += 1;
-                self.last_silenced[i] = now;
-                return;
-            }
-            Channel::Voice if self.live.central => self.central.queue.push(idea),
-            Channel::Voice => self.teams[j].inbox.queue.push(idea),
-            Channel::Session => self.teams[j].session.queue.push(idea),
-            Channel::Platform => {
-                idea.platform = true;
-                self.platform.queue.push(idea);
-                self.counts.platform += 1;
-            }
-        }
-        self.counts.voiced += 1;
-        self.counts.voiced_good += u64::from(good);
-        self.teams[j].voiced += 1;
-        self.last_voiced[i] = now;
-        // Speaking up on one's own builds the habit; an idea given in a
-        // facilitated session does not.
-        if channel != Channel::Session {
-            self.habit[i] += (self.p.habit_gain * (1.0 - f64::from(self.habit[i]))) as f32;
-        }
+        self.with_team(j, |ctx, team, people, out| {
+            parallel::submit(
+                ctx,
+                j,
+                team,
+                people,
+                i - people.first(),
+                dim,
+                plus,
+                good,
+                channel,
+                out,
+            )
+        });
     }
 
     /// How `reviewer` (an employee) or a whole team judges the idea: good
@@ -1327,153 +1195,6 @@ impl Climate {
                 }
             }
             self.teams[j].code = new_code;
-        }
-    }
-
-    /// Phase 6: Employees socialise toward their team code at the rate
-    /// p1_i = p1 (0.5 + K) (1.5 - psi_i) (1.5 - a_i) / 1.125 per year and
-    /// differing dimension (a rate: the formula exceeds 1 for high control
-    /// and low safety, so it cannot be a probability), and copy partners'
-    /// beliefs.
-    ///
-    /// Socialisation events are rare each week, so they are drawn by
-    /// thinning along the team's (employee, differing dimension) pairs:
-    /// candidates at the team's largest rate (psi = a = 0), each kept with
-    /// chance p1_i / p1_max = (1.5 - psi_i) (1.5 - a_i) / 2.25.
-    fn learn(&mut self) {
-        let dt = self.rates.dt;
-        let keys = self.step_key(SOCIALISE);
-        let p1 = self.p.p1 / 1.125;
-        for j in 0..self.teams.len() {
-            let t = &self.teams[j];
-            let code = t.code;
-            let h_max = p1 * (0.5 + t.close.control) * 2.25 * dt;
-            if h_max <= 0.0 {
-                continue;
-            }
-            let r = t.members();
-            let mut rng = keys.block(j as u64);
-            let beliefs = &mut self.beliefs[r.clone()];
-            let psi = &self.psi[r.clone()];
-            let autonomy = &self.autonomy[r];
-            let mut next = rng.sample::<f64, _>(rand_distr::Exp1) / h_max;
-            let mut start = 0.0;
-            for ((b, &psi), &a) in beliefs.iter_mut().zip(psi).zip(autonomy) {
-                let candidates = b.differs_from_code(code);
-                let end = start + f64::from(candidates.count_ones());
-                let mut sel = 0u64;
-                while next < end {
-                    let k = (next - start) as u32;
-                    let keep = (1.5 - f64::from(psi)) * (1.5 - f64::from(a)) / 2.25;
-                    if rng.random::<f64>() < keep {
-                        sel |= 1 << knowledge::nth_set_bit(candidates, k);
-                    }
-                    next += rng.sample::<f64, _>(rand_distr::Exp1) / h_max;
-                }
-                if sel != 0 {
-                    b.step_toward(code, sel);
-                }
-                start = end;
-            }
-        }
-        if self.partners.is_empty() {
-            return;
-        }
-        let keys = self.step_key(PARTNERS);
-        for j in 0..self.teams.len() {
-            let mut rng = keys.block(j as u64);
-            for i in self.teams[j].members() {
-                for e in self.partner_offsets[i]..self.partner_offsets[i + 1] {
-                    let partner = self.partners[self.partner_of[e as usize] as usize];
-                    if partner.copy.sample(&mut rng) {
-                        let d = rng.random_range(0..self.dims.m());
-                        self.beliefs[i].set(d, partner.beliefs.get(d));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Phase 7: Psychological safety moves toward its target
-    /// psi* = .25 O + .25 F + .2 S + .2 Psi_j + .1 a_i + e_i (e_i: the
-    /// employee's lasting deviation from the team); motivation returns to its
-    /// baseline; voice habits fade.
-    fn climate(&mut self) {
-        let kappa = self.rates.kappa;
-        let mk = self.rates.motivation_kappa as f32;
-        let keep = self.rates.habit_keep;
-        for t in &self.teams {
-            let s = t.open;
-            let base = 0.25 * s.openness
-                + 0.25 * s.failure_tolerance
-                + 0.2 * s.support
-                + 0.2 * t.psi_mean
-                + t.mods.psi_boost;
-            for i in t.members() {
-                let target =
-                    base + 0.1 * f64::from(self.autonomy[i]) + f64::from(self.disposition[i]);
-                let psi = f64::from(self.psi[i]);
-                self.psi[i] = (psi + kappa * (target - psi)).clamp(0.0, 1.0) as f32;
-                let mu = self.motivation[i];
-                self.motivation[i] = (mu + mk * (self.motivation_base[i] - mu)).clamp(0.0, 1.0);
-                self.habit[i] *= keep;
-            }
-        }
-    }
-
-    /// Phase 8: Turnover: each employee quits at the hazard
-    /// -ln(1 - rate) x exp(effect x (motivation_ref - motivation)) per year; a
-    /// newcomer takes the place with random beliefs (March's p3), baseline
-    /// motivation and psychological safety near the team's. Quits are drawn
-    /// by thinning: candidate events at the largest possible hazard (that
-    /// of motivation 0), each kept with chance exp(-effect x motivation), so
-    /// the rare quits cost a draw per event, not per employee.
-    fn turnover(&mut self) {
-        let p = &self.p;
-        if self.live.turnover <= 0.0 {
-            return;
-        }
-        let base = -(-self.live.turnover.min(1.0 - 1e-12)).ln_1p();
-        let h_max = base * self.rates.dt * (p.turnover_motivation * p.motivation_ref).exp();
-        let within_sd = p.psi_sd * (1.0 - p.psi_icc).sqrt();
-        let keys = self.step_key(TURNOVER);
-        for j in 0..self.teams.len() {
-            let mut rng = keys.block(j as u64);
-            let team_psi = self.teams[j].psi_mean;
-            let r = self.teams[j].members();
-            let size = r.len() as f64;
-            let mut x = 0.0;
-            let mut last_quit = usize::MAX;
-            loop {
-                x += rng.sample::<f64, _>(rand_distr::Exp1) / h_max;
-                if x >= size {
-                    break;
-                }
-                let i = r.start + x as usize;
-                let keep = (-p.turnover_motivation * f64::from(self.motivation[i])).exp();
-                if i == last_quit || !rng.random_bool(keep.min(1.0)) {
-                    continue;
-                }
-                last_quit = i;
-                self.counts.leavers += 1;
-                self.beliefs[i] = Ternary::uniform(&mut rng, self.dims);
-                let psi = dist::unit(&mut rng, p.beta_dist, team_psi, within_sd);
-                self.psi[i] = psi as f32;
-                self.disposition[i] = (psi - team_psi) as f32;
-                self.autonomy[i] =
-                    dist::unit(&mut rng, p.beta_dist, p.autonomy_mean, p.autonomy_sd) as f32;
-                self.creativity[i] = dist::creativity(&mut rng, p.creativity_sigma) as f32;
-                let mu =
-                    dist::unit(&mut rng, p.beta_dist, p.motivation_mean, p.motivation_sd) as f32;
-                self.motivation[i] = mu;
-                self.motivation_base[i] = mu;
-                self.pressure[i] =
-                    dist::unit(&mut rng, p.beta_dist, p.pressure_mean, p.pressure_sd) as f32;
-                self.habit[i] = 0.0;
-                self.last_voiced[i] = 0;
-                self.last_silenced[i] = 0;
-                self.seat_generation[i] = self.seat_generation[i].wrapping_add(1);
-            }
         }
     }
 
