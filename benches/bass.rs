@@ -35,20 +35,75 @@ fn step_loop(c: &mut Criterion) {
         // 50 steps of dt = 0.1 take adoption from 0 to about 0.5: a mix of
         // agents with and without adopted neighbours.
         g.throughput(Throughput::Elements(n as u64 * STEPS));
-        g.bench_function(format!("{name}_100k_x{STEPS}_steps"), |b| {
-            b.iter_batched(
-                || Bass::new(&p, 42),
-                |mut sim| {
-                    for t in 1..=STEPS {
-                        sim.step(t);
-                    }
-                    black_box(sim.adopters())
-                },
-                BatchSize::LargeInput,
-            )
-        });
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+            g.bench_function(format!("{name}_100k_x{STEPS}_steps_threads_{threads}"), |b| {
+                pool.install(|| {
+                    b.iter_batched(
+                        || Bass::new(&p, 42),
+                        |mut sim| {
+                            for t in 1..=STEPS {
+                                sim.step(t);
+                            }
+                            black_box(sim.adopters())
+                        },
+                        BatchSize::LargeInput,
+                    )
+                })
+            });
+        }
     }
     g.finish();
+}
+
+/// The physical reference: the same synchronous Bass step written as the
+/// shortest plain loop over the same CSR arrays, one random stream, no
+/// blocks, no keys, no parallelism. ideaflow's step should reach at least
+/// half its speed.
+fn reference_loop(c: &mut Criterion) {
+    use ideaflow::model::network::{Csr, small_world};
+    use rand::{RngExt, SeedableRng};
+    let n = 100_000;
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+    let g: Csr = small_world(n, 10, 0.1, &mut rng);
+    let (p, q, dt) = (0.03f64, 0.38f64, 0.1f64);
+    let p0 = -(-p * dt).exp_m1();
+    let mut group = c.benchmark_group("bass_step");
+    group.throughput(Throughput::Elements(n as u64 * STEPS));
+    group.bench_function(format!("reference_loop_small_world_100k_x{STEPS}_steps"), |b| {
+        b.iter_batched(
+            || (vec![false; n], vec![0u32; n], Vec::<u32>::with_capacity(n)),
+            |(mut adopted, mut count, mut fresh)| {
+                for _ in 0..STEPS {
+                    fresh.clear();
+                    for i in 0..n {
+                        let u: f64 = rng.random();
+                        if adopted[i] {
+                            continue;
+                        }
+                        let a = count[i];
+                        let prob = if a == 0 {
+                            p0
+                        } else {
+                            -(-(p + q * f64::from(a) / g.degree(i) as f64) * dt).exp_m1()
+                        };
+                        if u < prob {
+                            fresh.push(i as u32);
+                        }
+                    }
+                    for &i in &fresh {
+                        adopted[i as usize] = true;
+                        for &j in g.neighbours(i as usize) {
+                            count[j as usize] += 1;
+                        }
+                    }
+                }
+                black_box(fresh.len())
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
 }
 
 fn build(c: &mut Criterion) {
@@ -67,5 +122,5 @@ fn build(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, step_loop, build);
+criterion_group!(benches, step_loop, reference_loop, build);
 criterion_main!(benches);
