@@ -36,21 +36,27 @@ fn step_loop(c: &mut Criterion) {
         // agents with and without adopted neighbours.
         g.throughput(Throughput::Elements(n as u64 * STEPS));
         for threads in [1, 2] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
-            g.bench_function(format!("{name}_100k_x{STEPS}_steps_threads_{threads}"), |b| {
-                pool.install(|| {
-                    b.iter_batched(
-                        || Bass::new(&p, 42),
-                        |mut sim| {
-                            for t in 1..=STEPS {
-                                sim.step(t);
-                            }
-                            black_box(sim.adopters())
-                        },
-                        BatchSize::LargeInput,
-                    )
-                })
-            });
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            g.bench_function(
+                format!("{name}_100k_x{STEPS}_steps_threads_{threads}"),
+                |b| {
+                    pool.install(|| {
+                        b.iter_batched(
+                            || Bass::new(&p, 42),
+                            |mut sim| {
+                                for t in 1..=STEPS {
+                                    sim.step(t);
+                                }
+                                black_box(sim.adopters())
+                            },
+                            BatchSize::LargeInput,
+                        )
+                    })
+                },
+            );
         }
     }
     g.finish();
@@ -70,39 +76,42 @@ fn reference_loop(c: &mut Criterion) {
     let p0 = -(-p * dt).exp_m1();
     let mut group = c.benchmark_group("bass_step");
     group.throughput(Throughput::Elements(n as u64 * STEPS));
-    group.bench_function(format!("reference_loop_small_world_100k_x{STEPS}_steps"), |b| {
-        b.iter_batched(
-            || (vec![false; n], vec![0u32; n], Vec::<u32>::with_capacity(n)),
-            |(mut adopted, mut count, mut fresh)| {
-                for _ in 0..STEPS {
-                    fresh.clear();
-                    for i in 0..n {
-                        let u: f64 = rng.random();
-                        if adopted[i] {
-                            continue;
+    group.bench_function(
+        format!("reference_loop_small_world_100k_x{STEPS}_steps"),
+        |b| {
+            b.iter_batched(
+                || (vec![false; n], vec![0u32; n], Vec::<u32>::with_capacity(n)),
+                |(mut adopted, mut count, mut fresh)| {
+                    for _ in 0..STEPS {
+                        fresh.clear();
+                        for i in 0..n {
+                            let u: f64 = rng.random();
+                            if adopted[i] {
+                                continue;
+                            }
+                            let a = count[i];
+                            let prob = if a == 0 {
+                                p0
+                            } else {
+                                -(-(p + q * f64::from(a) / g.degree(i) as f64) * dt).exp_m1()
+                            };
+                            if u < prob {
+                                fresh.push(i as u32);
+                            }
                         }
-                        let a = count[i];
-                        let prob = if a == 0 {
-                            p0
-                        } else {
-                            -(-(p + q * f64::from(a) / g.degree(i) as f64) * dt).exp_m1()
-                        };
-                        if u < prob {
-                            fresh.push(i as u32);
+                        for &i in &fresh {
+                            adopted[i as usize] = true;
+                            for &j in g.neighbours(i as usize) {
+                                count[j as usize] += 1;
+                            }
                         }
                     }
-                    for &i in &fresh {
-                        adopted[i as usize] = true;
-                        for &j in g.neighbours(i as usize) {
-                            count[j as usize] += 1;
-                        }
-                    }
-                }
-                black_box(fresh.len())
-            },
-            BatchSize::LargeInput,
-        )
-    });
+                    black_box(fresh.len())
+                },
+                BatchSize::LargeInput,
+            )
+        },
+    );
     group.finish();
 }
 
