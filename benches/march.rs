@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ideaflow::engine::{self, RunOptions, progress::Silent};
+use ideaflow::engine::{self, RunOptions};
 use ideaflow::model::Simulation;
 use ideaflow::model::march::{March, MarchParams};
 use ideaflow::scenario::{self, Overrides};
@@ -65,11 +65,9 @@ fn fig1_sweep(c: &mut Criterion) {
         g.bench_function(format!("5400_runs_threads_{threads}"), |b| {
             b.iter(|| {
                 let opts = RunOptions {
-                    out_dir: dir.path().join("out"),
                     threads,
                     force: true,
-                    command_line: vec![],
-                    progress: &Silent,
+                    ..RunOptions::new(dir.path().join("out"))
                 };
                 engine::run(&exp, &opts).expect("run")
             })

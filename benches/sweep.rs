@@ -7,7 +7,7 @@
 //! (results in docs/performance.md).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ideaflow::engine::{self, RunOptions, progress::Silent};
+use ideaflow::engine::{self, RunOptions};
 use ideaflow::scenario::{self, Overrides};
 
 const SMALL_RUNS: &str = r#"
@@ -48,11 +48,9 @@ fn sweep(c: &mut Criterion) {
             g.bench_function(format!("{name}/threads_{threads}"), |b| {
                 b.iter(|| {
                     let opts = RunOptions {
-                        out_dir: dir.path().join("out"),
                         threads,
                         force: true,
-                        command_line: vec![],
-                        progress: &Silent,
+                        ..RunOptions::new(dir.path().join("out"))
                     };
                     engine::run(&exp, &opts).expect("run")
                 })

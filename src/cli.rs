@@ -77,9 +77,23 @@ pub struct RunArgs {
     /// Steps per run, replacing the scenario's `steps`.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub steps: Option<u64>,
-    /// Replace results already in the output folder.
-    #[arg(long)]
+    /// Replace results (or an interrupted run) already in the output
+    /// folder.
+    #[arg(long, conflicts_with = "resume")]
     pub force: bool,
+    /// Continue the interrupted run in the output folder: completed runs
+    /// are kept and the finished files are identical to an uninterrupted
+    /// run's. Give the same scenario and options as the first time.
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only the run with this id (a failed run, to reproduce it
+    /// alone); written to output/<scenario name>-run<ID>/ unless --out.
+    #[arg(long, value_name = "ID")]
+    pub only_run: Option<u64>,
+    /// Seconds between checkpoints, from which --resume continues even
+    /// after a hard kill; 0: only when interrupted.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub checkpoint_every: u64,
     /// Print nothing but errors (no progress bar, no summary).
     #[arg(long, short)]
     pub quiet: bool,

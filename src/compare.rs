@@ -34,6 +34,8 @@ pub struct CompareOptions<'a> {
     pub command_line: Vec<String>,
     /// Where progress goes.
     pub progress: &'a dyn Progress,
+    /// Asks the comparison to stop early (signals).
+    pub cancel: &'a engine::Cancel,
 }
 
 /// One effect: a variant against the baseline on one metric and measure.
@@ -108,11 +110,12 @@ pub fn compare(
     for exp in &exps {
         let dir = opts.out_dir.join(&exp.name);
         let run_opts = RunOptions {
-            out_dir: dir.clone(),
             threads: opts.threads,
             force: opts.force,
             command_line: opts.command_line.clone(),
             progress: opts.progress,
+            cancel: opts.cancel,
+            ..RunOptions::new(dir.clone())
         };
         engine::run(exp, &run_opts)?;
         tables.push(read_runs(&dir.join("runs.csv"))?);

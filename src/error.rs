@@ -38,21 +38,90 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
-    /// A run panicked; the other runs' results are not written.
+    /// A run panicked or produced an invalid value. The runs before it are
+    /// written (the manifest says the experiment is incomplete).
     #[error(
-        "run {run_id} (sweep point {point}, replicate {replicate}, seed {seed}) failed: {message}; this is a bug in ideaflow, please report it with the scenario file"
+        "run {run_id} (sweep point {point}{}, replicate {replicate}, seed {seed}) failed: {message}\n\
+         this is a bug in ideaflow: please report it with the scenario file. The {kept} runs before it are written to {} (manifest.json says complete: false)",
+        if parameters.is_empty() { String::new() } else { format!(": {parameters}") },
+        out_dir.display()
     )]
     RunFailed {
         /// Run index.
         run_id: u64,
         /// Sweep point.
         point: u64,
+        /// The point's swept parameters, as `path = value` pairs.
+        parameters: String,
         /// Replicate.
         replicate: u64,
         /// The run's seed.
         seed: u64,
-        /// The panic message.
+        /// The panic message or the invalid value.
         message: String,
+        /// Runs written before it.
+        kept: u64,
+        /// Output folder.
+        out_dir: PathBuf,
+    },
+    /// The experiment was interrupted; every finished run is written.
+    #[error(
+        "interrupted: {done} of {total} runs are written to {} (manifest.json says complete: false)",
+        out_dir.display()
+    )]
+    Interrupted {
+        /// Output folder.
+        out_dir: PathBuf,
+        /// Runs written.
+        done: u64,
+        /// Runs in the experiment.
+        total: u64,
+    },
+    /// The output folder holds an interrupted experiment.
+    #[error(
+        "output folder {} holds an interrupted run ({}); use --resume to continue it, --force to start over, or --out to choose another folder",
+        path.display(),
+        super::output::RESUME_FILE
+    )]
+    OutputInterrupted {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// `--resume` found nothing to continue.
+    #[error("cannot resume in {}: {reason}", path.display())]
+    NothingToResume {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// `--resume` with an experiment other than the interrupted one.
+    #[error(
+        "cannot resume in {}: the experiment differs from the one recorded there:\n  {}\nrun the same scenario with the same --seed/--replicates/--steps, or use --force to start over",
+        path.display(),
+        differences.join("\n  ")
+    )]
+    ResumeMismatch {
+        /// The folder.
+        path: PathBuf,
+        /// What differs, one line each.
+        differences: Vec<String>,
+    },
+    /// The resume state cannot be used.
+    #[error("cannot resume from {}: {message}; use --force to start over", path.display())]
+    ResumeState {
+        /// The resume file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// `--only-run` names no run of the experiment.
+    #[error("--only-run {id}: the experiment has runs 0 to {} ({runs} runs)", runs.saturating_sub(1))]
+    NoSuchRun {
+        /// The id given.
+        id: u64,
+        /// Runs in the experiment.
+        runs: u64,
     },
     /// The scenarios given to `compare` cannot be compared.
     #[error("cannot compare these scenarios:\n{0}")]
@@ -76,6 +145,10 @@ impl Error {
             Error::Load(_)
                 | Error::OutputExists { .. }
                 | Error::OutputNotDir { .. }
+                | Error::OutputInterrupted { .. }
+                | Error::NothingToResume { .. }
+                | Error::ResumeMismatch { .. }
+                | Error::NoSuchRun { .. }
                 | Error::Compare(_)
         )
     }

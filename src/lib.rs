@@ -16,11 +16,8 @@
 //! use ideaflow::{engine, scenario};
 //! let exp = scenario::load("scenarios/bass-complete.toml".as_ref(), &Default::default())?;
 //! let opts = engine::RunOptions {
-//!     out_dir: "output/bass-complete".into(),
-//!     threads: 0,
 //!     force: true,
-//!     command_line: vec![],
-//!     progress: &engine::progress::Silent,
+//!     ..engine::RunOptions::new("output/bass-complete")
 //! };
 //! let report = engine::run(&exp, &opts)?;
 //! println!("{} runs", report.runs);

@@ -6,6 +6,8 @@ mod cli;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::{CommandFactory, Parser};
 
@@ -18,6 +20,53 @@ const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for failures at run time (I/O, a failed run).
 const EXIT_FAILURE: u8 = 1;
 
+/// Stop requests from signals, for the experiment running.
+static CANCEL: engine::Cancel = engine::Cancel::new();
+/// A line printed after the error message: how to resume or re-run.
+static HINT: OnceLock<String> = OnceLock::new();
+/// The last signal received (0: none).
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// SIGINT and SIGTERM: the first stops claiming runs and lets those in
+/// flight finish, the second drops them, the third exits at once (the last
+/// checkpoint stays for --resume).
+#[cfg(unix)]
+fn handle_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        for (n, sig) in signals.forever().enumerate() {
+            SIGNAL.store(sig, Ordering::SeqCst);
+            match n {
+                0 => {
+                    CANCEL.stop();
+                    eprintln!(
+                        "\nstopping: finishing the runs in flight and writing every finished run (interrupt again to drop the runs in flight)"
+                    );
+                }
+                1 => {
+                    CANCEL.abort();
+                    eprintln!("\nstopping: dropping the runs in flight");
+                }
+                _ => std::process::exit(128 + sig),
+            }
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn handle_signals() {}
+
+/// The exit code after an interruption: 128 + the signal, as shells do.
+fn interrupted_code() -> u8 {
+    match SIGNAL.load(Ordering::SeqCst) {
+        0 => 130,
+        s => u8::try_from(128 + s).unwrap_or(130),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -27,6 +76,7 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let code = match err.downcast_ref::<ideaflow::Error>() {
+                Some(ideaflow::Error::Interrupted { .. }) => interrupted_code(),
                 Some(e) if e.is_bad_input() => EXIT_BAD_INPUT,
                 _ => EXIT_FAILURE,
             };
@@ -34,6 +84,9 @@ fn main() -> ExitCode {
                 // Diagnostics carry their own "error:" headlines.
                 Some(ideaflow::Error::Load(LoadError::Invalid(d))) => eprintln!("{d}"),
                 _ => eprintln!("error: {err:#}"),
+            }
+            if let Some(hint) = HINT.get() {
+                eprintln!("{hint}");
             }
             ExitCode::from(code)
         }
@@ -79,7 +132,10 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
         steps: args.steps,
     };
     let exp = scenario::load(&args.scenario, &overrides).map_err(ideaflow::Error::from)?;
-    let out_dir = args.out.unwrap_or_else(|| default_out_dir(&exp.name));
+    let out_dir = args.out.clone().unwrap_or_else(|| match args.only_run {
+        Some(id) => default_out_dir(&format!("{}-run{id}", exp.name)),
+        None => default_out_dir(&exp.name),
+    });
     let bar;
     let silent = progress::Silent;
     let reporter: &dyn progress::Progress = if !args.quiet && std::io::stderr().is_terminal() {
@@ -89,15 +145,44 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
         &silent
     };
     let opts = engine::RunOptions {
-        out_dir,
+        out_dir: out_dir.clone(),
         threads: args.threads.map_or(0, |t| t as usize),
         force: args.force,
+        resume: args.resume,
+        only_run: args.only_run,
+        checkpoint_every: std::time::Duration::from_secs(args.checkpoint_every),
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
         progress: reporter,
+        cancel: &CANCEL,
+        fail_run: None,
     };
-    let report = engine::run(&exp, &opts)?;
+    handle_signals();
+    let report = match engine::run(&exp, &opts) {
+        Ok(report) => report,
+        Err(e) => {
+            let hint = match &e {
+                ideaflow::Error::Interrupted { .. } => Some(format!(
+                    "resume with: {}",
+                    rerun(&args, &out_dir, &["--resume"])
+                )),
+                ideaflow::Error::RunFailed { run_id, .. } => Some(format!(
+                    "re-run it alone with: {}",
+                    rerun(
+                        &args,
+                        &default_out_dir(&format!("{}-run{run_id}", exp.name)),
+                        &["--only-run", &run_id.to_string()]
+                    )
+                )),
+                _ => None,
+            };
+            if let Some(h) = hint {
+                let _ = HINT.set(h);
+            }
+            return Err(e.into());
+        }
+    };
     if !args.quiet {
         let mut files = Vec::new();
         if let Some(n) = report.rows.timeseries {
@@ -105,17 +190,50 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         files.push(format!("runs.csv {} rows", report.rows.runs));
         files.push(format!("summary.csv {} rows", report.rows.summary));
-        eprintln!(
-            "{}: {} runs on {} threads in {:.2} s -> {}/ ({})",
-            exp.name,
-            report.runs,
-            report.threads,
-            report.elapsed_seconds,
-            report.out_dir.display(),
-            files.join(", ")
-        );
+        let runs = match report.resumed_from {
+            0 => format!("{} runs", report.runs),
+            r => format!("{} runs ({r} from earlier sessions)", report.runs),
+        };
+        if report.resumed_from == report.runs {
+            eprintln!(
+                "{}: already complete in {}/ ({}); nothing to do",
+                exp.name,
+                report.out_dir.display(),
+                files.join(", ")
+            );
+        } else {
+            eprintln!(
+                "{}: {runs} on {} threads in {:.2} s -> {}/ ({})",
+                exp.name,
+                report.threads,
+                report.elapsed_seconds,
+                report.out_dir.display(),
+                files.join(", ")
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The command that runs the same experiment again into `out`, with
+/// `extra` options (for the hints after an interruption or a failure).
+fn rerun(args: &RunArgs, out: &Path, extra: &[&str]) -> String {
+    let mut words: Vec<String> = vec!["ideaflow".into(), "run".into()];
+    words.push(args.scenario.to_string_lossy().into_owned());
+    for (flag, value) in [
+        ("--seed", args.seed),
+        ("--replicates", args.replicates),
+        ("--steps", args.steps),
+    ] {
+        if let Some(v) = value {
+            words.push(flag.into());
+            words.push(v.to_string());
+        }
+    }
+    words.push("--out".into());
+    words.push(out.to_string_lossy().into_owned());
+    words.extend(extra.iter().map(|s| s.to_string()));
+    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
 }
 
 fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
@@ -145,7 +263,9 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
         progress: reporter,
+        cancel: &CANCEL,
     };
+    handle_signals();
     let report = ideaflow::compare::compare(&args.baseline, &args.variants, &opts)?;
     if !args.quiet {
         let mut stdout = std::io::stdout().lock();

@@ -10,4 +10,5 @@ mod march;
 mod outputs;
 mod practices;
 mod properties;
+mod resume;
 mod util;

@@ -2,12 +2,15 @@
 //! rayon pool, outputs written in (point, replicate, step) order as runs
 //! finish, with memory bounded independently of the number of runs.
 
+pub mod checkpoint;
 pub mod pool;
 pub mod progress;
 pub mod run;
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::Error;
 use crate::output::manifest::{
@@ -17,10 +20,10 @@ use crate::output::runs::RunsCsv;
 use crate::output::summary::SummaryCsv;
 use crate::output::teams::TeamsCsv;
 use crate::output::timeseries::TimeseriesCsv;
-use crate::output::{Layout, Sink, Staging};
+use crate::output::{Layout, RESUME_FILE, Sink, Staging};
 use crate::scenario::Experiment;
-use progress::Progress;
-use run::RunId;
+pub use run::Cancel;
+use run::{RunFault, RunId};
 
 /// How to run an experiment.
 pub struct RunOptions<'a> {
@@ -30,11 +33,57 @@ pub struct RunOptions<'a> {
     pub threads: usize,
     /// Replace results already in the output folder.
     pub force: bool,
+    /// Continue the interrupted experiment in the output folder.
+    pub resume: bool,
+    /// Run only the run with this id (to re-run a failed run alone).
+    pub only_run: Option<u64>,
+    /// Seconds between checkpoints while running (the state `--resume`
+    /// continues from after a hard kill); 0 checkpoints only when stopping.
+    pub checkpoint_every: Duration,
     /// The command line, recorded in the manifest.
     pub command_line: Vec<String>,
     /// Where progress goes.
-    pub progress: &'a dyn Progress,
+    pub progress: &'a dyn progress::Progress,
+    /// Asks the experiment to stop early (signals).
+    pub cancel: &'a Cancel,
+    /// Test hook: make this run fail, by a panic or with an invalid value.
+    #[doc(hidden)]
+    pub fail_run: Option<(u64, InjectedFault)>,
 }
+
+/// How [`RunOptions::fail_run`] makes a run fail.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum InjectedFault {
+    /// The run panics.
+    Panic,
+    /// A count becomes NaN.
+    NonFinite,
+}
+
+impl<'a> RunOptions<'a> {
+    /// Options for writing to `out_dir` with every default: all cores, no
+    /// progress, refuse existing results, checkpoint every 30 s, never
+    /// cancelled.
+    pub fn new(out_dir: impl Into<PathBuf>) -> RunOptions<'static> {
+        static NEVER: Cancel = Cancel::new();
+        RunOptions {
+            out_dir: out_dir.into(),
+            threads: 0,
+            force: false,
+            resume: false,
+            only_run: None,
+            checkpoint_every: DEFAULT_CHECKPOINT,
+            command_line: Vec::new(),
+            progress: &progress::Silent,
+            cancel: &NEVER,
+            fail_run: None,
+        }
+    }
+}
+
+/// Default time between checkpoints.
+pub const DEFAULT_CHECKPOINT: Duration = Duration::from_secs(30);
 
 /// What a finished experiment produced.
 #[derive(Clone, Debug)]
@@ -43,11 +92,13 @@ pub struct RunReport {
     pub out_dir: PathBuf,
     /// Runs completed.
     pub runs: u64,
+    /// Runs completed by earlier sessions (resumed experiments).
+    pub resumed_from: u64,
     /// Rows written per file.
     pub rows: Rows,
     /// Worker threads used.
     pub threads: usize,
-    /// Wall-clock seconds.
+    /// Wall-clock seconds of this session.
     pub elapsed_seconds: f64,
 }
 
@@ -68,9 +119,55 @@ pub fn layout(exp: &Experiment) -> Layout {
     }
 }
 
-/// Runs every run of `exp` and writes the output folder.
+/// The files an experiment writes besides the manifest, in order.
+fn file_names(exp: &Experiment) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if exp.timeseries {
+        names.push("timeseries.csv");
+    }
+    if exp.teams {
+        names.push("teams.csv");
+    }
+    names.push("runs.csv");
+    names.push("summary.csv");
+    names
+}
+
+fn make_sink(
+    name: &'static str,
+    w: BufWriter<File>,
+    layout: &Layout,
+    fresh: bool,
+) -> std::io::Result<Box<dyn Sink>> {
+    Ok(match name {
+        "timeseries.csv" => Box::new(TimeseriesCsv::new(w, layout, fresh)?),
+        "teams.csv" => Box::new(TeamsCsv::new(w, layout, fresh)?),
+        "runs.csv" => Box::new(RunsCsv::new(w, layout, fresh)?),
+        _ => Box::new(SummaryCsv::new(w, layout, fresh)?),
+    })
+}
+
+/// Why the consumer stopped early.
+enum Halt {
+    Write(Error),
+    Dropped,
+    Fault(u64, RunFault),
+}
+
+/// How an experiment that stopped early ended.
+enum Early {
+    Interrupted,
+    Failed(u64, String),
+}
+
+/// Runs every run of `exp` (or continues an interrupted experiment, or
+/// runs one run alone, per `opts`) and writes the output folder.
+///
+/// On a stop request, a failed run or a write error, every run finished
+/// before it stays written: the files are renamed to their final names
+/// with a manifest saying `complete: false` (or, after a write error, kept
+/// as at the last checkpoint), and `resume.json` lets `--resume` continue.
 pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> {
-    let started = SystemTime::now();
     let clock = Instant::now();
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -86,106 +183,315 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
             message: e.to_string(),
         })?;
 
-    let mut staging = Staging::prepare(&opts.out_dir, opts.force)?;
+    let (first, end) = match opts.only_run {
+        Some(id) if id >= exp.runs() => {
+            return Err(Error::NoSuchRun {
+                id,
+                runs: exp.runs(),
+            });
+        }
+        Some(id) => (id, id + 1),
+        None => (0, exp.runs()),
+    };
+    let total = end - first;
     let layout = layout(exp);
-    let dir = staging.dir().to_path_buf();
+    let names = file_names(exp);
+    let fingerprint = checkpoint::fingerprint(exp, opts.only_run);
+    let dir = opts.out_dir.clone();
     let io = |name: &str| {
         let path = dir.join(name);
         move |e: std::io::Error| Error::io(path, e)
     };
-    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
-    if exp.timeseries {
-        let w = staging.create("timeseries.csv")?;
-        sinks.push(Box::new(
-            TimeseriesCsv::new(w, &layout).map_err(io("timeseries.csv"))?,
-        ));
-    }
-    if exp.teams {
-        let w = staging.create("teams.csv")?;
-        sinks.push(Box::new(
-            TeamsCsv::new(w, &layout).map_err(io("teams.csv"))?,
-        ));
-    }
-    let w = staging.create("runs.csv")?;
-    sinks.push(Box::new(RunsCsv::new(w, &layout).map_err(io("runs.csv"))?));
-    let w = staging.create("summary.csv")?;
-    sinks.push(Box::new(
-        SummaryCsv::new(w, &layout).map_err(io("summary.csv"))?,
-    ));
 
-    let total = exp.runs();
+    // The folder: fresh, or reopened at the last checkpoint.
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let (mut staging, earlier, mut last_checkpoint) = if opts.resume {
+        let state = match checkpoint::read(&opts.out_dir)? {
+            checkpoint::Found::Interrupted(state) => state,
+            checkpoint::Found::Complete(m) => {
+                // Nothing left to do, if it is this experiment.
+                checkpoint::check(
+                    &opts.out_dir,
+                    &checkpoint::manifest_fingerprint(&m),
+                    &fingerprint,
+                )?;
+                let rows = serde_json::from_value(m.get("rows").cloned().unwrap_or_default())
+                    .unwrap_or_default();
+                return Ok(RunReport {
+                    out_dir: opts.out_dir.clone(),
+                    runs: total,
+                    resumed_from: total,
+                    rows,
+                    threads,
+                    elapsed_seconds: 0.0,
+                });
+            }
+        };
+        checkpoint::check(&opts.out_dir, &state.experiment, &fingerprint)?;
+        if state
+            .files
+            .iter()
+            .map(|f| f.name.as_str())
+            .ne(names.iter().copied())
+        {
+            return Err(Error::ResumeState {
+                path: dir.join(RESUME_FILE),
+                message: "its files are not those this experiment writes".into(),
+            });
+        }
+        let (staging, writers) = Staging::reopen(&opts.out_dir, &state.files)?;
+        for ((name, w), f) in names.iter().zip(writers).zip(&state.files) {
+            let mut sink = make_sink(name, w, &layout, false).map_err(io(name))?;
+            sink.restore(f).map_err(|message| Error::ResumeState {
+                path: dir.join(RESUME_FILE),
+                message,
+            })?;
+            sinks.push(sink);
+        }
+        let files = state.files.clone();
+        (staging, state, Some(files))
+    } else {
+        let mut staging = Staging::prepare(&opts.out_dir, opts.force)?;
+        for name in &names {
+            let w = staging.create(name)?;
+            sinks.push(make_sink(name, w, &layout, true).map_err(io(name))?);
+        }
+        let state = checkpoint::ResumeState {
+            format: 0,
+            experiment: fingerprint.clone(),
+            runs_total: total,
+            runs_done: 0,
+            files: Vec::new(),
+            started: manifest::timestamp(SystemTime::now()),
+            elapsed_seconds: 0.0,
+            sessions: 0,
+        };
+        (staging, state, None)
+    };
+    let resumed_from = earlier.runs_done;
+    let session = earlier.sessions + 1;
+
+    // Writes the files' state at the current run boundary and resume.json.
+    let save = |sinks: &mut Vec<Box<dyn Sink>>,
+                staging: &mut Staging,
+                done: u64|
+     -> Result<Vec<crate::output::FileState>, Error> {
+        let mut files = Vec::with_capacity(sinks.len());
+        for s in sinks.iter_mut() {
+            files.push(s.checkpoint().map_err(io(s.file_name()))?);
+        }
+        let state = checkpoint::ResumeState {
+            format: 1,
+            experiment: fingerprint.clone(),
+            runs_total: total,
+            runs_done: done,
+            files: files.clone(),
+            started: earlier.started.clone(),
+            elapsed_seconds: earlier.elapsed_seconds + clock.elapsed().as_secs_f64(),
+            sessions: session,
+        };
+        let mut text =
+            serde_json::to_vec(&state).map_err(|e| Error::io(dir.join(RESUME_FILE), e.into()))?;
+        text.push(b'\n');
+        staging.write_atomic(RESUME_FILE, &text)?;
+        staging.keep_on_drop();
+        Ok(files)
+    };
+
     opts.progress.start(total);
+    opts.progress.advance(resumed_from);
+    let mut done = resumed_from;
+    let mut since = Instant::now();
+    let checkpoints = !opts.checkpoint_every.is_zero();
     // Small runs are claimed in batches so that a run of a few
     // microseconds does not pay a hand-over between threads.
     let batch = (total / (threads as u64 * 64)).clamp(1, 32);
+    let offset = first + resumed_from;
+    let cancel = opts.cancel;
+    let fail_run = opts.fail_run;
     let result = pool::ordered_batched(
         &pool,
-        total,
+        total - resumed_from,
         WINDOW_PER_THREAD * threads,
         batch,
+        &|| cancel.stopping(),
         run::PointCache::default,
-        |cache, i| run::simulate_cached(exp, &layout, RunId::of(exp, i), cache),
-        |_, rec| {
-            for s in sinks.iter_mut() {
-                s.write_run(&rec).map_err(io(s.file_name()))?;
+        |cache, i| {
+            let id = RunId::of(exp, offset + i);
+            match fail_run {
+                Some((f, InjectedFault::Panic)) if f == id.run_id => {
+                    panic!("injected failure")
+                }
+                Some((f, InjectedFault::NonFinite)) if f == id.run_id => Err(RunFault::NonFinite {
+                    metric: "injected",
+                    step: 1,
+                    value: f64::NAN,
+                }),
+                _ => run::simulate_cached(exp, &layout, id, cache, cancel),
             }
+        },
+        |i, rec| {
+            let rec = match rec {
+                Ok(rec) => rec,
+                Err(RunFault::Dropped) => return Err(Halt::Dropped),
+                Err(f) => return Err(Halt::Fault(offset + i, f)),
+            };
+            for s in sinks.iter_mut() {
+                s.write_run(&rec)
+                    .map_err(|e| Halt::Write(Error::io(dir.join(s.file_name()), e)))?;
+            }
+            done += 1;
             opts.progress.advance(1);
-            Ok::<(), Error>(())
+            if checkpoints && since.elapsed() >= opts.checkpoint_every {
+                last_checkpoint = Some(save(&mut sinks, &mut staging, done).map_err(Halt::Write)?);
+                since = Instant::now();
+            }
+            Ok::<(), Halt>(())
         },
     );
     opts.progress.finish();
-    match result {
-        Ok(()) => {}
-        Err(pool::Stop::Consumer(e)) => return Err(e),
-        Err(pool::Stop::Panic(i, message)) => {
-            let id = RunId::of(exp, i);
-            return Err(Error::RunFailed {
-                run_id: id.run_id,
-                point: id.point,
-                replicate: id.replicate,
-                seed: id.seed,
-                message,
-            });
+    let early = match result {
+        Ok(()) if done == total => None,
+        Ok(()) | Err(pool::Stop::Consumer(Halt::Dropped)) => Some(Early::Interrupted),
+        Err(pool::Stop::Consumer(Halt::Fault(i, f))) => Some(Early::Failed(i, f.to_string())),
+        Err(pool::Stop::Panic(i, message)) => Some(Early::Failed(offset + i, message)),
+        Err(pool::Stop::Consumer(Halt::Write(e))) => {
+            // The files may hold part of a run: back to the last
+            // checkpoint, kept for --resume, or nothing at all.
+            drop(sinks);
+            if let Some(files) = last_checkpoint {
+                staging.keep_checkpoint(&files)?;
+            }
+            return Err(e);
         }
-    }
+    };
 
+    let session_elapsed = clock.elapsed().as_secs_f64();
+    let elapsed = earlier.elapsed_seconds + session_elapsed;
     let mut rows = Rows::default();
-    for s in sinks.iter_mut() {
-        let n = s.finish().map_err(io(s.file_name()))?;
-        match s.file_name() {
-            "timeseries.csv" => rows.timeseries = Some(n),
-            "teams.csv" => rows.teams = Some(n),
-            "runs.csv" => rows.runs = n,
-            _ => rows.summary = n,
+    let stopped = match early {
+        None => {
+            for s in sinks.iter_mut() {
+                let n = s.finish().map_err(io(s.file_name()))?;
+                set_rows(&mut rows, s.file_name(), n);
+            }
+            None
         }
-    }
+        Some(early) => {
+            let files = match save(&mut sinks, &mut staging, done) {
+                Ok(files) => files,
+                Err(e) => {
+                    drop(sinks);
+                    if let Some(files) = last_checkpoint {
+                        staging.keep_checkpoint(&files)?;
+                    }
+                    return Err(e);
+                }
+            };
+            for f in &files {
+                set_rows(&mut rows, &f.name, f.rows);
+            }
+            Some(early)
+        }
+    };
     drop(sinks);
 
-    let elapsed = clock.elapsed().as_secs_f64();
-    let m = build_manifest(exp, opts, threads, started, elapsed, rows.clone());
+    let m = build_manifest(
+        exp,
+        opts,
+        threads,
+        &earlier.started,
+        elapsed,
+        rows.clone(),
+        Progress {
+            done,
+            total,
+            session,
+            stopped: stopped.as_ref().map(|e| match e {
+                Early::Interrupted => "interrupted".to_string(),
+                Early::Failed(i, msg) => format!("run {i} failed: {msg}"),
+            }),
+        },
+    );
     let mut w = staging.create("manifest.json")?;
     serde_json::to_writer_pretty(&mut w, &m)
         .map_err(|e| Error::io(dir.join("manifest.json"), e.into()))?;
     std::io::Write::write_all(&mut w, b"\n").map_err(io("manifest.json"))?;
     std::io::Write::flush(&mut w).map_err(io("manifest.json"))?;
     drop(w);
-    staging.commit()?;
-    Ok(RunReport {
-        out_dir: opts.out_dir.clone(),
-        runs: total,
-        rows,
-        threads,
-        elapsed_seconds: elapsed,
-    })
+    match stopped {
+        None => {
+            staging.commit()?;
+            Ok(RunReport {
+                out_dir: opts.out_dir.clone(),
+                runs: total,
+                resumed_from,
+                rows,
+                threads,
+                elapsed_seconds: session_elapsed,
+            })
+        }
+        Some(early) => {
+            staging.commit_incomplete()?;
+            Err(match early {
+                Early::Interrupted => Error::Interrupted {
+                    out_dir: opts.out_dir.clone(),
+                    done,
+                    total,
+                },
+                Early::Failed(i, message) => {
+                    let id = RunId::of(exp, i);
+                    Error::RunFailed {
+                        run_id: id.run_id,
+                        point: id.point,
+                        parameters: point_parameters(exp, id.point),
+                        replicate: id.replicate,
+                        seed: id.seed,
+                        message,
+                        kept: done,
+                        out_dir: opts.out_dir.clone(),
+                    }
+                }
+            })
+        }
+    }
+}
+
+fn set_rows(rows: &mut Rows, name: &str, n: u64) {
+    match name {
+        "timeseries.csv" => rows.timeseries = Some(n),
+        "teams.csv" => rows.teams = Some(n),
+        "runs.csv" => rows.runs = n,
+        _ => rows.summary = n,
+    }
+}
+
+/// The swept parameters of a point as `path = value` pairs.
+fn point_parameters(exp: &Experiment, point: u64) -> String {
+    exp.axes
+        .iter()
+        .zip(exp.point_values(point))
+        .map(|(a, v)| format!("{} = {}", a.path(), v.to_json()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How far an experiment got.
+struct Progress {
+    done: u64,
+    total: u64,
+    session: u32,
+    stopped: Option<String>,
 }
 
 fn build_manifest(
     exp: &Experiment,
     opts: &RunOptions<'_>,
     threads: usize,
-    started: SystemTime,
+    started: &str,
     elapsed: f64,
     rows: Rows,
+    progress: Progress,
 ) -> Manifest {
     let points = exp.points();
     let point_parameters = (points <= manifest::MAX_LISTED_POINTS).then(|| {
@@ -212,12 +518,16 @@ fn build_manifest(
         seed: exp.seed,
         replicates: exp.replicates,
         points,
-        runs: exp.runs(),
+        runs: progress.total,
         threads,
-        started: manifest::timestamp(started),
+        started: started.to_string(),
         finished: manifest::timestamp(SystemTime::now()),
         elapsed_seconds: elapsed,
-        complete: true,
+        complete: progress.stopped.is_none(),
+        runs_written: progress.done,
+        stopped: progress.stopped,
+        sessions: progress.session,
+        only_run: opts.only_run,
         every: exp.every,
         metrics: exp.metric_defs().iter().map(|m| m.name).collect(),
         rows,

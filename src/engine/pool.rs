@@ -94,20 +94,32 @@ where
     W: Fn(u64) -> T + Sync,
     C: FnMut(u64, T) -> Result<(), E>,
 {
-    ordered_batched(pool, n, window, 1, || (), |_, i| work(i), consume)
+    ordered_batched(
+        pool,
+        n,
+        window,
+        1,
+        &|| false,
+        || (),
+        |_, i| work(i),
+        consume,
+    )
 }
 
 /// Like [`ordered`], with two refinements for many small work items:
 /// indices are claimed `batch` at a time (one permit, one message per
 /// batch, so a run of a few microseconds does not pay a thread handover),
 /// and each worker keeps a state made by `init` that `work` may use as a
-/// cache (e.g. the parameters of the sweep point it is on).
+/// cache (e.g. the parameters of the sweep point it is on). Once `stopping`
+/// returns true, workers claim no more indices: the work already claimed
+/// finishes and is consumed, so the consumed indices are always `0..k`.
 #[allow(clippy::too_many_arguments)]
 pub fn ordered_batched<S, T, I, W, C, E>(
     pool: &rayon::ThreadPool,
     n: u64,
     window: usize,
     batch: u64,
+    stopping: &(dyn Fn() -> bool + Sync),
     init: I,
     work: W,
     mut consume: C,
@@ -132,6 +144,10 @@ where
                     s.spawn(move |_| {
                         let mut state = init();
                         while permits.acquire() {
+                            if stopping() {
+                                permits.release();
+                                break;
+                            }
                             let first = next.fetch_add(batch, Ordering::Relaxed);
                             if first >= n {
                                 permits.release();
@@ -276,6 +292,7 @@ mod tests {
             1001,
             4,
             16,
+            &|| false,
             || 0u64,
             |calls, i| {
                 *calls += 1;
@@ -289,6 +306,36 @@ mod tests {
         );
         assert!(r.is_ok());
         assert_eq!(seen, (0..1001).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_stop_finishes_claimed_work_and_leaves_a_prefix() {
+        let p = pool(2);
+        let stop = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        let r: Result<(), Stop<()>> = ordered_batched(
+            &p,
+            100_000,
+            8,
+            4,
+            &|| stop.load(Ordering::SeqCst),
+            || (),
+            |_, i| {
+                if i == 50 {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                i
+            },
+            |i, v| {
+                assert_eq!(i, v);
+                seen.push(i);
+                Ok(())
+            },
+        );
+        assert!(r.is_ok());
+        let k = seen.len() as u64;
+        assert!((51..200).contains(&k), "consumed {k}");
+        assert_eq!(seen, (0..k).collect::<Vec<_>>());
     }
 
     #[test]

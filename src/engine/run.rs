@@ -3,6 +3,8 @@
 //! sums, levels at the row's step), the last step's values, the run totals
 //! and, when asked, the per-team rows.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use crate::model::{Agg, MetricDef};
 use crate::output::{Layout, RunRecord, teams, timeseries};
 use crate::rng;
@@ -33,6 +35,95 @@ impl RunId {
             seed: rng::run_seed(exp.seed, point, replicate),
         }
     }
+}
+
+/// A request to stop an experiment early, shared between the thread that
+/// receives signals and the workers. Level 1 (`stop`): claim no new runs,
+/// finish the runs in flight. Level 2 (`abort`): also drop the runs in
+/// flight at their next step.
+#[derive(Debug, Default)]
+pub struct Cancel {
+    level: AtomicU8,
+}
+
+impl Cancel {
+    /// Nothing requested.
+    pub const fn new() -> Cancel {
+        Cancel {
+            level: AtomicU8::new(0),
+        }
+    }
+
+    /// Claim no new runs; finish those in flight.
+    pub fn stop(&self) {
+        self.level.fetch_max(1, Ordering::SeqCst);
+    }
+
+    /// Drop the runs in flight too.
+    pub fn abort(&self) {
+        self.level.fetch_max(2, Ordering::SeqCst);
+    }
+
+    /// Whether a stop (or abort) was requested.
+    #[inline]
+    pub fn stopping(&self) -> bool {
+        self.level.load(Ordering::Relaxed) >= 1
+    }
+
+    /// Whether runs in flight should be dropped.
+    #[inline]
+    pub fn aborting(&self) -> bool {
+        self.level.load(Ordering::Relaxed) >= 2
+    }
+}
+
+/// Why a run produced no record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunFault {
+    /// Dropped on request ([`Cancel::abort`]).
+    Dropped,
+    /// A metric took a value that is never valid: an infinity, or an
+    /// undefined (NaN) count. Levels may be undefined (e.g. the spread of
+    /// fewer than two values), and ratios are undefined when their
+    /// denominator is zero; both are written as empty fields.
+    NonFinite {
+        /// The metric.
+        metric: &'static str,
+        /// The step at which it was observed.
+        step: u64,
+        /// The value.
+        value: f64,
+    },
+}
+
+impl std::fmt::Display for RunFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunFault::Dropped => write!(f, "dropped on interrupt"),
+            RunFault::NonFinite {
+                metric,
+                step,
+                value,
+            } => write!(
+                f,
+                "metric `{metric}` took the invalid value {value} at step {step}"
+            ),
+        }
+    }
+}
+
+/// Checks the values observed at `step` (see [`RunFault::NonFinite`]).
+fn check_values(all: &[MetricDef], src: &[Source], cur: &[f64], step: u64) -> Result<(), RunFault> {
+    for (k, &v) in cur.iter().enumerate() {
+        if v.is_infinite() || (v.is_nan() && matches!(src[k], Source::Count)) {
+            return Err(RunFault::NonFinite {
+                metric: all[k].name,
+                step,
+                value: v,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// How each metric's written value is made from the per-step values.
@@ -84,18 +175,23 @@ impl PointCache {
 }
 
 /// Simulates one run and returns its record.
+///
+/// # Panics
+/// When the run produces an invalid value ([`RunFault::NonFinite`]).
 pub fn simulate(exp: &Experiment, layout: &Layout, id: RunId) -> RunRecord {
-    simulate_cached(exp, layout, id, &mut PointCache::default())
+    simulate_cached(exp, layout, id, &mut PointCache::default(), &Cancel::new())
+        .unwrap_or_else(|f| panic!("run {}: {f}", id.run_id))
 }
 
 /// Simulates one run, reusing `cache` when it already holds the run's
-/// sweep point.
+/// sweep point; gives up at the next step once `cancel` asks to abort.
 pub fn simulate_cached(
     exp: &Experiment,
     layout: &Layout,
     id: RunId,
     cache: &mut PointCache,
-) -> RunRecord {
+    cancel: &Cancel,
+) -> Result<RunRecord, RunFault> {
     cache.load(exp, id.point);
     let params = &cache.params;
     let steps = exp.steps_at(params);
@@ -143,14 +239,19 @@ pub fn simulate_cached(
         };
 
     sim.observe(&mut cur, true);
+    check_values(all, &src, &cur, 0)?;
     rows.extend(sel.iter().map(|&k| value(k, &cur, &since_row)));
     record_teams(&mut sim, 0, &mut team_bytes);
     let mut next_row = 1;
     for t in 1..=steps {
         let is_row = next_row < row_steps.len() && row_steps[next_row] == t;
+        if cancel.aborting() {
+            return Err(RunFault::Dropped);
+        }
         sim.step(t);
         let settled = sim.finished();
         sim.observe(&mut cur, is_row || settled);
+        check_values(all, &src, &cur, t)?;
         for (k, s) in src.iter().enumerate() {
             if matches!(s, Source::Count) {
                 since_row[k] += cur[k];
@@ -209,5 +310,5 @@ pub fn simulate_cached(
     if exp.timeseries {
         rec.timeseries = timeseries::format_rows(layout, &rec);
     }
-    rec
+    Ok(rec)
 }

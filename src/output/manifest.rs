@@ -73,7 +73,7 @@ pub struct PointParams {
 }
 
 /// Data rows written per file.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct Rows {
     /// timeseries.csv (absent when switched off).
     pub timeseries: Option<u64>,
@@ -100,8 +100,18 @@ pub struct Manifest {
     pub replicates: u64,
     /// Sweep points.
     pub points: u64,
-    /// Runs.
+    /// Runs in the experiment (1 with `--only-run`).
     pub runs: u64,
+    /// Runs written (equal to `runs` when complete).
+    pub runs_written: u64,
+    /// Why the experiment stopped early (absent when complete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// Sessions that wrote the files (more than 1 after `--resume`).
+    pub sessions: u32,
+    /// The one run written, with `--only-run`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub only_run: Option<u64>,
     /// Worker threads used.
     pub threads: usize,
     /// Start time (RFC 3339, UTC).
@@ -110,7 +120,8 @@ pub struct Manifest {
     pub finished: String,
     /// Wall-clock duration in seconds.
     pub elapsed_seconds: f64,
-    /// Whether every run finished and was written.
+    /// Whether every run finished and was written; when false,
+    /// `resume.json` beside it lets `ideaflow run --resume` continue.
     pub complete: bool,
     /// Output row interval.
     pub every: u64,

@@ -2,9 +2,11 @@
 //! replicates, and the run manifest.
 //!
 //! Every file is written to `<name>.partial` in the output folder and renamed
-//! to its final name only when the whole experiment has finished, so a
-//! reader never sees half a file under a final name (STYLE.md 6).
-//! Each CSV format is one [`Sink`].
+//! to its final name only when the experiment has finished or stopped at a
+//! run boundary, so a reader never sees half a file under a final name
+//! (STYLE.md 6). Each CSV format is one [`Sink`]; a sink can report its
+//! exact state at a run boundary ([`Sink::checkpoint`]) and continue from
+//! it ([`Sink::restore`]), which is what `--resume` builds on.
 
 pub mod format;
 pub mod manifest;
@@ -14,9 +16,11 @@ pub mod summary;
 pub mod teams;
 pub mod timeseries;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::model::MetricDef;
@@ -32,6 +36,36 @@ pub const RESULT_FILES: &[&str] = &[
 
 /// Suffix of files being written.
 pub const PARTIAL_SUFFIX: &str = ".partial";
+
+/// The state of an interrupted experiment, from which `--resume` continues.
+pub const RESUME_FILE: &str = "resume.json";
+
+/// A file's state at a run boundary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileState {
+    /// Final file name.
+    pub name: String,
+    /// Bytes written (header included).
+    pub bytes: u64,
+    /// Data rows written.
+    pub rows: u64,
+    /// What else the writer holds (summary.csv: the current point's
+    /// accumulators).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<serde_json::Value>,
+}
+
+/// Flushes a file writer to the disk and returns its length.
+pub(crate) fn sync_len(w: &mut BufWriter<File>) -> std::io::Result<u64> {
+    w.flush()?;
+    synced_position(w.get_ref())
+}
+
+/// Syncs a file whose writer is flushed and returns its position.
+pub(crate) fn synced_position(mut f: &File) -> std::io::Result<u64> {
+    f.sync_data()?;
+    f.stream_position()
+}
 
 /// The columns shared by the CSV files.
 #[derive(Clone, Debug)]
@@ -83,27 +117,43 @@ pub trait Sink {
     fn finish(&mut self) -> std::io::Result<u64>;
     /// The file's final name.
     fn file_name(&self) -> &'static str;
+    /// Flushes what the runs so far produced to the disk (keeping what
+    /// belongs to an unfinished group of runs in memory) and returns the
+    /// state to continue from.
+    fn checkpoint(&mut self) -> std::io::Result<FileState>;
+    /// Continues from a checkpoint: the file is already truncated to
+    /// `state.bytes` and positioned at its end.
+    fn restore(&mut self, state: &FileState) -> Result<(), String>;
 }
 
 /// An output folder whose files are written under temporary names and
 /// renamed together by [`Staging::commit`]. Dropping it uncommitted removes
-/// the temporary files.
+/// the temporary files, unless a checkpoint refers to them.
 #[derive(Debug)]
 pub struct Staging {
     dir: PathBuf,
     staged: Vec<&'static str>,
-    committed: bool,
+    discard_on_drop: bool,
 }
 
 impl Staging {
     /// Checks and creates the output folder. A folder that already holds
-    /// results is refused unless `force`.
+    /// results, or an interrupted experiment, is refused unless `force`.
     pub fn prepare(dir: &Path, force: bool) -> Result<Staging, Error> {
         if dir.exists() {
             if !dir.is_dir() {
                 return Err(Error::OutputNotDir {
                     path: dir.to_path_buf(),
                 });
+            }
+            let resume = dir.join(RESUME_FILE);
+            if resume.exists() {
+                if !force {
+                    return Err(Error::OutputInterrupted {
+                        path: dir.to_path_buf(),
+                    });
+                }
+                std::fs::remove_file(&resume).map_err(|e| Error::io(&resume, e))?;
             }
             let found: Vec<String> = RESULT_FILES
                 .iter()
@@ -129,13 +179,121 @@ impl Staging {
         Ok(Staging {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
-            committed: false,
+            discard_on_drop: true,
         })
+    }
+
+    /// Reopens the files of an interrupted experiment to continue them:
+    /// each is found under its final or its partial name, renamed to the
+    /// partial name, truncated to the checkpoint's length and positioned at
+    /// its end. The old manifest is removed (a new one is written when the
+    /// experiment stops again).
+    pub fn reopen(
+        dir: &Path,
+        files: &[FileState],
+    ) -> Result<(Staging, Vec<BufWriter<File>>), Error> {
+        let mut staging = Staging {
+            dir: dir.to_path_buf(),
+            staged: Vec::new(),
+            discard_on_drop: true,
+        };
+        // The files hold finished runs: never removed on drop.
+        staging.discard_on_drop = false;
+        for name in [
+            "manifest.json".to_string(),
+            format!("manifest.json{PARTIAL_SUFFIX}"),
+        ] {
+            let path = dir.join(name);
+            if path.exists() {
+                std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+        let mut writers = Vec::new();
+        for f in files {
+            let Some(&name) = RESULT_FILES.iter().find(|n| **n == f.name) else {
+                return Err(Error::ResumeState {
+                    path: dir.join(RESUME_FILE),
+                    message: format!("it names an unknown file `{}`", f.name),
+                });
+            };
+            let fin = dir.join(name);
+            let partial = staging.partial(name);
+            if fin.exists() {
+                std::fs::rename(&fin, &partial).map_err(|e| Error::io(&partial, e))?;
+            }
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&partial)
+                .map_err(|e| Error::ResumeState {
+                    path: dir.join(RESUME_FILE),
+                    message: format!("{name} cannot be opened: {e}"),
+                })?;
+            let len = file.metadata().map_err(|e| Error::io(&partial, e))?.len();
+            if len < f.bytes {
+                return Err(Error::ResumeState {
+                    path: dir.join(RESUME_FILE),
+                    message: format!(
+                        "{name} holds {len} bytes but the checkpoint recorded {}; it was changed after the interruption",
+                        f.bytes
+                    ),
+                });
+            }
+            file.set_len(f.bytes).map_err(|e| Error::io(&partial, e))?;
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            w.seek(SeekFrom::End(0))
+                .map_err(|e| Error::io(&partial, e))?;
+            staging.staged.push(name);
+            writers.push(w);
+        }
+        Ok((staging, writers))
     }
 
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Writes `name` atomically (a temporary file, synced, then renamed).
+    pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        let tmp = self.dir.join(format!("{name}.tmp"));
+        let to = self.dir.join(name);
+        let write = || -> std::io::Result<()> {
+            let mut f = File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &to)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(&to, e)
+        })
+    }
+
+    /// Keeps the partial files if this value is dropped uncommitted: a
+    /// checkpoint refers to them.
+    pub fn keep_on_drop(&mut self) {
+        self.discard_on_drop = false;
+    }
+
+    /// Truncates the partial files to a checkpoint and keeps them (and
+    /// the resume state) for `--resume`, after a failure to write.
+    pub fn keep_checkpoint(mut self, files: &[FileState]) -> Result<(), Error> {
+        self.discard_on_drop = false;
+        for f in files {
+            let path = self.partial(&f.name);
+            let file = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| Error::io(&path, e))?;
+            file.set_len(f.bytes).map_err(|e| Error::io(&path, e))?;
+        }
+        for name in &self.staged {
+            if !files.iter().any(|f| f.name == *name) {
+                let _ = std::fs::remove_file(self.partial(name));
+            }
+        }
+        Ok(())
     }
 
     fn partial(&self, name: &str) -> PathBuf {
@@ -151,9 +309,20 @@ impl Staging {
     }
 
     /// Renames every staged file to its final name (manifest last, so a
-    /// folder with a manifest is complete), and removes result files of an
-    /// earlier run that this run did not produce.
-    pub fn commit(mut self) -> Result<(), Error> {
+    /// folder with a manifest holds what the manifest describes), removes
+    /// result files of an earlier run that this run did not produce, and
+    /// the resume state.
+    pub fn commit(self) -> Result<(), Error> {
+        self.rename_all(true)
+    }
+
+    /// Like [`Staging::commit`] for an experiment that stopped early: the
+    /// files hold every run finished, and the resume state stays.
+    pub fn commit_incomplete(self) -> Result<(), Error> {
+        self.rename_all(false)
+    }
+
+    fn rename_all(mut self, complete: bool) -> Result<(), Error> {
         for name in RESULT_FILES {
             if !self.staged.contains(name) {
                 let stale = self.dir.join(name);
@@ -169,14 +338,18 @@ impl Staging {
             let to = self.dir.join(name);
             std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
         }
-        self.committed = true;
+        self.discard_on_drop = false;
+        let resume = self.dir.join(RESUME_FILE);
+        if complete && resume.exists() {
+            std::fs::remove_file(&resume).map_err(|e| Error::io(&resume, e))?;
+        }
         Ok(())
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        if !self.committed {
+        if self.discard_on_drop {
             for name in &self.staged {
                 let _ = std::fs::remove_file(self.partial(name));
             }

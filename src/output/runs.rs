@@ -8,7 +8,7 @@ use std::io::BufWriter;
 
 use crate::model::Fmt;
 use crate::output::format::NumFmt;
-use crate::output::{Layout, RunRecord, Sink, write_header};
+use crate::output::{FileState, Layout, RunRecord, Sink, synced_position, write_header};
 
 /// The header of runs.csv.
 pub fn header(layout: &Layout) -> Vec<String> {
@@ -36,9 +36,12 @@ pub struct RunsCsv {
 }
 
 impl RunsCsv {
-    /// Starts the file with its header.
-    pub fn new(mut out: BufWriter<File>, layout: &Layout) -> std::io::Result<Self> {
-        write_header(&mut out, &header(layout))?;
+    /// Starts the file with its header (or continues it after a
+    /// checkpoint when `fresh` is false).
+    pub fn new(mut out: BufWriter<File>, layout: &Layout, fresh: bool) -> std::io::Result<Self> {
+        if fresh {
+            write_header(&mut out, &header(layout))?;
+        }
         let out = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(out);
@@ -84,5 +87,20 @@ impl Sink for RunsCsv {
 
     fn file_name(&self) -> &'static str {
         "runs.csv"
+    }
+
+    fn checkpoint(&mut self) -> std::io::Result<FileState> {
+        self.out.flush()?;
+        Ok(FileState {
+            name: self.file_name().to_string(),
+            bytes: synced_position(self.out.get_ref().get_ref())?,
+            rows: self.rows,
+            state: None,
+        })
+    }
+
+    fn restore(&mut self, state: &FileState) -> Result<(), String> {
+        self.rows = state.rows;
+        Ok(())
     }
 }

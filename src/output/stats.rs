@@ -26,6 +26,22 @@ impl Welford {
         self.m2 += d * (x - self.mean);
     }
 
+    /// The exact state (n, and the bits of the running mean and sum of
+    /// squared deviations), for checkpoints: restoring it continues the
+    /// accumulation bit for bit.
+    pub fn to_bits(&self) -> [u64; 3] {
+        [self.n, self.mean.to_bits(), self.m2.to_bits()]
+    }
+
+    /// The accumulator whose state [`Welford::to_bits`] returned.
+    pub fn from_bits(bits: [u64; 3]) -> Welford {
+        Welford {
+            n: bits[0],
+            mean: f64::from_bits(bits[1]),
+            m2: f64::from_bits(bits[2]),
+        }
+    }
+
     /// Number of values added.
     pub fn n(&self) -> u64 {
         self.n

@@ -10,7 +10,9 @@ use std::io::BufWriter;
 
 use crate::output::format::NumFmt;
 use crate::output::stats::{TQuantiles, Welford};
-use crate::output::{Layout, RunRecord, Sink, write_header};
+use serde::{Deserialize, Serialize};
+
+use crate::output::{FileState, Layout, RunRecord, Sink, synced_position, write_header};
 
 /// The header of summary.csv.
 pub fn header(layout: &Layout) -> Vec<String> {
@@ -41,10 +43,22 @@ struct Point {
     acc: Vec<Welford>,
 }
 
+/// The current point's accumulators in a checkpoint, exact to the bit.
+#[derive(Serialize, Deserialize)]
+struct PointState {
+    id: u64,
+    swept: Vec<String>,
+    steps: Vec<u64>,
+    acc: Vec<[u64; 3]>,
+}
+
 impl SummaryCsv {
-    /// Starts the file with its header.
-    pub fn new(mut out: BufWriter<File>, layout: &Layout) -> std::io::Result<Self> {
-        write_header(&mut out, &header(layout))?;
+    /// Starts the file with its header (or continues it after a
+    /// checkpoint when `fresh` is false).
+    pub fn new(mut out: BufWriter<File>, layout: &Layout, fresh: bool) -> std::io::Result<Self> {
+        if fresh {
+            write_header(&mut out, &header(layout))?;
+        }
         let out = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(out);
@@ -114,5 +128,49 @@ impl Sink for SummaryCsv {
 
     fn file_name(&self) -> &'static str {
         "summary.csv"
+    }
+
+    fn checkpoint(&mut self) -> std::io::Result<FileState> {
+        self.out.flush()?;
+        let state = self.current.as_ref().map(|p| {
+            serde_json::to_value(PointState {
+                id: p.id,
+                swept: p.swept.clone(),
+                steps: p.steps.clone(),
+                acc: p.acc.iter().map(Welford::to_bits).collect(),
+            })
+            .unwrap_or_default()
+        });
+        Ok(FileState {
+            name: self.file_name().to_string(),
+            bytes: synced_position(self.out.get_ref().get_ref())?,
+            rows: self.rows,
+            state,
+        })
+    }
+
+    fn restore(&mut self, state: &FileState) -> Result<(), String> {
+        self.rows = state.rows;
+        self.current = match &state.state {
+            None => None,
+            Some(v) => {
+                let p: PointState = serde_json::from_value(v.clone())
+                    .map_err(|e| format!("summary.csv state: {e}"))?;
+                let width = p.steps.len() * self.layout.metrics.len();
+                if p.acc.len() != width || p.swept.len() != self.layout.swept.len() {
+                    return Err(format!(
+                        "summary.csv state: {} accumulators for {width} values",
+                        p.acc.len()
+                    ));
+                }
+                Some(Point {
+                    id: p.id,
+                    swept: p.swept,
+                    steps: p.steps,
+                    acc: p.acc.into_iter().map(Welford::from_bits).collect(),
+                })
+            }
+        };
+        Ok(())
     }
 }

@@ -10,7 +10,7 @@ use std::io::{BufWriter, Write};
 
 use crate::engine::run::RunId;
 use crate::output::format::NumFmt;
-use crate::output::{Layout, RunRecord, Sink, write_header};
+use crate::output::{FileState, Layout, RunRecord, Sink, sync_len, write_header};
 use crate::scenario::value::Value;
 
 /// The header of teams.csv.
@@ -69,9 +69,12 @@ pub struct TeamsCsv {
 }
 
 impl TeamsCsv {
-    /// Starts the file with its header.
-    pub fn new(mut out: BufWriter<File>, layout: &Layout) -> std::io::Result<Self> {
-        write_header(&mut out, &header(layout))?;
+    /// Starts the file with its header (or continues it after a
+    /// checkpoint when `fresh` is false).
+    pub fn new(mut out: BufWriter<File>, layout: &Layout, fresh: bool) -> std::io::Result<Self> {
+        if fresh {
+            write_header(&mut out, &header(layout))?;
+        }
         Ok(TeamsCsv { out, rows: 0 })
     }
 }
@@ -89,5 +92,19 @@ impl Sink for TeamsCsv {
 
     fn file_name(&self) -> &'static str {
         "teams.csv"
+    }
+
+    fn checkpoint(&mut self) -> std::io::Result<FileState> {
+        Ok(FileState {
+            name: self.file_name().to_string(),
+            bytes: sync_len(&mut self.out)?,
+            rows: self.rows,
+            state: None,
+        })
+    }
+
+    fn restore(&mut self, state: &FileState) -> Result<(), String> {
+        self.rows = state.rows;
+        Ok(())
     }
 }

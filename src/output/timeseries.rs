@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use crate::output::format::NumFmt;
-use crate::output::{Layout, RunRecord, Sink, write_header};
+use crate::output::{FileState, Layout, RunRecord, Sink, sync_len, write_header};
 
 /// The header of timeseries.csv.
 pub fn header(layout: &Layout) -> Vec<String> {
@@ -53,9 +53,12 @@ pub struct TimeseriesCsv {
 }
 
 impl TimeseriesCsv {
-    /// Starts the file with its header.
-    pub fn new(mut out: BufWriter<File>, layout: &Layout) -> std::io::Result<Self> {
-        write_header(&mut out, &header(layout))?;
+    /// Starts the file with its header (or continues it after a
+    /// checkpoint when `fresh` is false).
+    pub fn new(mut out: BufWriter<File>, layout: &Layout, fresh: bool) -> std::io::Result<Self> {
+        if fresh {
+            write_header(&mut out, &header(layout))?;
+        }
         Ok(TimeseriesCsv { out, rows: 0 })
     }
 }
@@ -73,5 +76,19 @@ impl Sink for TimeseriesCsv {
 
     fn file_name(&self) -> &'static str {
         "timeseries.csv"
+    }
+
+    fn checkpoint(&mut self) -> std::io::Result<FileState> {
+        Ok(FileState {
+            name: self.file_name().to_string(),
+            bytes: sync_len(&mut self.out)?,
+            rows: self.rows,
+            state: None,
+        })
+    }
+
+    fn restore(&mut self, state: &FileState) -> Result<(), String> {
+        self.rows = state.rows;
+        Ok(())
     }
 }
