@@ -90,6 +90,10 @@ pub struct RunArgs {
     /// alone); written to output/<scenario name>-run<ID>/ unless --out.
     #[arg(long, value_name = "ID")]
     pub only_run: Option<u64>,
+    /// Run even if the estimated output exceeds the free disk space or the
+    /// estimated memory the machine's.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// Seconds between checkpoints, from which --resume continues even
     /// after a hard kill; 0: only when interrupted.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]

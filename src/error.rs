@@ -30,6 +30,14 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// The output folder cannot be created or written.
+    #[error("cannot write to output folder {} (choose another with --out)", path.display())]
+    OutputUnwritable {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// Reading or writing a file failed.
     #[error("cannot write {}", path.display())]
     Io {
@@ -115,6 +123,12 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The experiment would not fit on the disk or in memory.
+    #[error(
+        "this experiment is too large for this machine:\n  {}\npass --yes to run it anyway",
+        .0.join("\n  ")
+    )]
+    TooBig(Vec<String>),
     /// `--only-run` names no run of the experiment.
     #[error("--only-run {id}: the experiment has runs 0 to {} ({runs} runs)", runs.saturating_sub(1))]
     NoSuchRun {
@@ -149,6 +163,8 @@ impl Error {
                 | Error::NothingToResume { .. }
                 | Error::ResumeMismatch { .. }
                 | Error::NoSuchRun { .. }
+                | Error::TooBig(_)
+                | Error::OutputUnwritable { .. }
                 | Error::Compare(_)
         )
     }

@@ -150,6 +150,7 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
         force: args.force,
         resume: args.resume,
         only_run: args.only_run,
+        yes: args.yes,
         checkpoint_every: std::time::Duration::from_secs(args.checkpoint_every),
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
@@ -295,14 +296,21 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     for path in paths {
         match scenario::load(path, &Overrides::default()) {
             Ok(exp) => {
-                let ts = if exp.timeseries {
-                    exp.timeseries_rows().to_string()
-                } else {
-                    "off".to_string()
-                };
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let est = engine::estimate::estimate(&exp, threads);
+                let files: Vec<String> = est
+                    .files
+                    .iter()
+                    .map(|(name, rows, bytes)| {
+                        format!(
+                            "{name} {rows} rows ~{}",
+                            engine::estimate::human_bytes(*bytes)
+                        )
+                    })
+                    .collect();
                 let _ = writeln!(
                     stdout,
-                    "ok: {}: model {}, {} point{} x {} replicate{} = {} runs; rows: timeseries.csv {ts}, runs.csv {}, summary.csv {}",
+                    "ok: {}: model {}, {} point{} x {} replicate{} = {} runs; {}; output ~{}, memory ~{} on {threads} threads",
                     path.display(),
                     exp.model.name(),
                     exp.points(),
@@ -310,9 +318,15 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
                     exp.replicates,
                     if exp.replicates == 1 { "" } else { "s" },
                     exp.runs(),
-                    exp.runs(),
-                    exp.summary_rows()
+                    files.join(", "),
+                    engine::estimate::human_bytes(est.output_bytes()),
+                    engine::estimate::human_bytes(est.memory),
                 );
+                let big = engine::estimate::guard(&est, 1.0, &default_out_dir(&exp.name));
+                if let Err(e) = big {
+                    let text = e.to_string().replace('\n', "\n   ");
+                    let _ = writeln!(stdout, "   warning: {text}");
+                }
             }
             Err(LoadError::Invalid(d)) => {
                 failed = true;

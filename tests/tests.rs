@@ -10,5 +10,7 @@ mod march;
 mod outputs;
 mod practices;
 mod properties;
+mod edge;
+mod guards;
 mod resume;
 mod util;

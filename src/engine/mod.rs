@@ -3,6 +3,7 @@
 //! finish, with memory bounded independently of the number of runs.
 
 pub mod checkpoint;
+pub mod estimate;
 pub mod pool;
 pub mod progress;
 pub mod run;
@@ -37,6 +38,9 @@ pub struct RunOptions<'a> {
     pub resume: bool,
     /// Run only the run with this id (to re-run a failed run alone).
     pub only_run: Option<u64>,
+    /// Run even if the output would not fit on the disk or the memory
+    /// needed exceeds the machine's ([`estimate::guard`]).
+    pub yes: bool,
     /// Seconds between checkpoints while running (the state `--resume`
     /// continues from after a hard kill); 0 checkpoints only when stopping.
     pub checkpoint_every: Duration,
@@ -73,6 +77,7 @@ impl<'a> RunOptions<'a> {
             force: false,
             resume: false,
             only_run: None,
+            yes: false,
             checkpoint_every: DEFAULT_CHECKPOINT,
             command_line: Vec::new(),
             progress: &progress::Silent,
@@ -228,6 +233,10 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
             }
         };
         checkpoint::check(&opts.out_dir, &state.experiment, &fingerprint)?;
+        if !opts.yes {
+            let left = total.saturating_sub(state.runs_done) as f64 / exp.runs().max(1) as f64;
+            estimate::guard(&estimate::estimate(exp, threads), left, &opts.out_dir)?;
+        }
         if state
             .files
             .iter()
@@ -251,6 +260,10 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
         let files = state.files.clone();
         (staging, state, Some(files))
     } else {
+        if !opts.yes {
+            let share = total as f64 / exp.runs().max(1) as f64;
+            estimate::guard(&estimate::estimate(exp, threads), share, &opts.out_dir)?;
+        }
         let mut staging = Staging::prepare(&opts.out_dir, opts.force)?;
         for name in &names {
             let w = staging.create(name)?;

@@ -167,7 +167,15 @@ impl Staging {
                 });
             }
         }
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let unwritable = |source| Error::OutputUnwritable {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(unwritable)?;
+        // Find out now, before any work, that files can be made there.
+        let probe = dir.join(".ideaflow-write-test");
+        File::create(&probe).map_err(unwritable)?;
+        std::fs::remove_file(&probe).map_err(unwritable)?;
         // Partial files left by an interrupted earlier run are never
         // results; remove them so they cannot be mistaken for any.
         for name in RESULT_FILES {

@@ -1,0 +1,299 @@
+//! What an experiment will need before it starts: rows and bytes per
+//! output file and peak memory, and the guard that asks for `--yes` when
+//! the output would not fit on the disk or the memory not in the machine.
+//!
+//! The estimates are deliberately simple: bytes per row from the width of
+//! each column's typical text, memory from per-agent footprints measured
+//! on this implementation (docs/performance.md). They aim at the right
+//! order of magnitude (within a factor of two), which is what a guard
+//! against a sweep that cannot finish needs; see tests/guards.rs for how
+//! close they come on the bundled scenarios.
+
+use std::path::Path;
+
+use crate::error::Error;
+use crate::model::{Fmt, ModelKind};
+use crate::scenario::Experiment;
+use crate::scenario::params::ParamSet;
+
+/// Points examined one by one for the largest run; beyond this, the rest
+/// are assumed like those examined.
+const POINTS_EXAMINED: u64 = 100_000;
+
+/// Memory of the program itself (binary, thread stacks, buffers).
+const BASE_MEMORY: u64 = 16 << 20;
+
+/// Output buffer per file.
+const FILE_BUFFER: u64 = 1 << 20;
+
+/// An experiment's needs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Estimate {
+    /// Each file written: name, data rows, bytes.
+    pub files: Vec<(&'static str, u64, u64)>,
+    /// Peak memory in bytes.
+    pub memory: u64,
+    /// Worker threads assumed.
+    pub threads: usize,
+}
+
+impl Estimate {
+    /// Total bytes written.
+    pub fn output_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.2).sum()
+    }
+}
+
+fn digits(n: u64) -> u64 {
+    u64::from(n.max(1).ilog10()) + 1
+}
+
+/// Typical width of a metric value as text. Integer counts are mostly a
+/// few digits; reals are written in shortest round-trip form, typically
+/// 4 to 19 characters.
+fn value_width(fmt: Fmt) -> u64 {
+    match fmt {
+        Fmt::Int => 3,
+        Fmt::Bool => 1,
+        Fmt::Float => 16,
+    }
+}
+
+/// Peak bytes of one run of `model` with `params`, from footprints
+/// measured with `/usr/bin/time -f %M` on runs of 10^5 to 2x10^6 agents.
+pub fn memory_per_run(model: ModelKind, params: &ParamSet) -> u64 {
+    match model {
+        ModelKind::Bass => {
+            let agents = params.u64("bass.agents");
+            match params.str("bass.network") {
+                // One count for the whole population, a byte per agent.
+                "complete" => agents,
+                // Neighbour lists (CSR) and their construction: about 12
+                // bytes per tie end (2x10^6 agents, degree 10: 238 MB
+                // small world, 192 MB random).
+                _ => agents.saturating_mul(12 * params.u64("bass.degree") + 8),
+            }
+        }
+        ModelKind::March => {
+            // Packed beliefs: 10^6 individuals x 64 dimensions, 36 MB.
+            let n = params.u64("march.individuals");
+            let m = params.u64("march.dimensions");
+            n.saturating_mul(m / 2 + 4)
+        }
+        ModelKind::Climate => {
+            // About 130 bytes per employee plus 8 per weak tie (10^6
+            // employees with 4 weak ties: 173 MB).
+            let teams = params
+                .u64("climate.organisation.departments")
+                .saturating_mul(params.u64("climate.organisation.teams_per_department"));
+            let size = if params.str("climate.organisation.team_size_distribution") == "fixed" {
+                params.u64("climate.organisation.team_size")
+            } else {
+                params.u64("climate.organisation.team_size_max")
+            };
+            let ties = params.u64("climate.organisation.weak_ties");
+            teams
+                .saturating_mul(size)
+                .saturating_mul(130 + 8 * ties)
+                .saturating_add(teams.saturating_mul(256))
+        }
+    }
+}
+
+/// Teams in a run (rows of teams.csv per output step).
+fn teams(model: ModelKind, params: &ParamSet) -> u64 {
+    match model {
+        ModelKind::Climate => params
+            .u64("climate.organisation.departments")
+            .saturating_mul(params.u64("climate.organisation.teams_per_department")),
+        _ => 0,
+    }
+}
+
+/// Estimates what `exp` will write and need on `threads` workers.
+pub fn estimate(exp: &Experiment, threads: usize) -> Estimate {
+    let threads = threads.max(1) as u64;
+    let defs = exp.metric_defs();
+    let runs = exp.runs();
+    let swept_width: u64 = exp
+        .axes
+        .iter()
+        .map(|a| {
+            let total: usize = a.values.iter().map(|v| v.to_field().len()).sum();
+            (total / a.values.len().max(1)) as u64 + 1
+        })
+        .sum();
+    let metrics_width: u64 = defs.iter().map(|d| value_width(d.fmt) + 1).sum();
+    let ids = digits(runs) + digits(exp.points()) + digits(exp.replicates) + 16 + 4;
+
+    // The largest run and the rows of every point.
+    let (mut max_memory, mut max_rows, mut team_rows_per_rep) = (0u64, 0u64, 0u64);
+    let mut rows_per_rep = 0u64;
+    let examined = exp.points().min(POINTS_EXAMINED);
+    for p in 0..examined {
+        let params = exp.point(p);
+        let steps = exp.steps_at(&params);
+        let rows = exp.rows_per_run(steps);
+        max_memory = max_memory.max(memory_per_run(exp.model, &params));
+        max_rows = max_rows.max(rows);
+        rows_per_rep = rows_per_rep.saturating_add(rows);
+        team_rows_per_rep =
+            team_rows_per_rep.saturating_add(rows.saturating_mul(teams(exp.model, &params)));
+    }
+    let scale = |x: u64| {
+        if examined == 0 {
+            0
+        } else {
+            (x as f64 * exp.points() as f64 / examined as f64) as u64
+        }
+    };
+    let rows_per_rep = scale(rows_per_rep);
+    let team_rows_per_rep = scale(team_rows_per_rep);
+
+    let mut files = Vec::new();
+    let mut record = max_rows.saturating_mul(defs.len() as u64 * 8);
+    let step_width = digits(exp.base.u64("steps")) + 1;
+    if exp.timeseries {
+        let rows = rows_per_rep.saturating_mul(exp.replicates);
+        let width = ids + step_width + swept_width + metrics_width;
+        files.push(("timeseries.csv", rows, rows.saturating_mul(width)));
+        record = record.saturating_add(max_rows.saturating_mul(width));
+    }
+    if exp.teams {
+        let rows = team_rows_per_rep.saturating_mul(exp.replicates);
+        let cols: u64 = exp
+            .model
+            .team_columns()
+            .iter()
+            .map(|d| value_width(d.fmt) + 1)
+            .sum();
+        let width = ids + step_width + swept_width + cols;
+        files.push(("teams.csv", rows, rows.saturating_mul(width)));
+        let per_run = if runs == 0 { 0 } else { rows / runs.max(1) };
+        record = record.saturating_add(per_run.saturating_mul(width));
+    }
+    let runs_width = ids
+        + swept_width
+        + defs
+            .iter()
+            .map(|d| (value_width(d.fmt) + 1) * if d.agg.has_total() { 2 } else { 1 })
+            .sum::<u64>()
+        + 4 * exp.model.run_columns().len() as u64;
+    files.push(("runs.csv", runs, runs.saturating_mul(runs_width)));
+    let summary_rows = exp.summary_rows();
+    let summary_width = digits(exp.points()) + swept_width + step_width + 16 + 4 + 4 * 19;
+    files.push((
+        "summary.csv",
+        summary_rows,
+        summary_rows.saturating_mul(summary_width),
+    ));
+
+    // Workers hold one model each; finished records wait in the ordered
+    // window; the summary holds a point's accumulators.
+    let window = (super::WINDOW_PER_THREAD as u64 * threads).min(runs);
+    let memory = BASE_MEMORY
+        .saturating_add(max_memory.saturating_mul(threads.min(runs)))
+        .saturating_add(record.saturating_mul(window))
+        .saturating_add(max_rows.saturating_mul(defs.len() as u64 * 24))
+        .saturating_add(FILE_BUFFER * files.len() as u64);
+    Estimate {
+        files,
+        memory,
+        threads: threads as usize,
+    }
+}
+
+/// Formats bytes for people: "512 B", "3.4 MB", "1.20 GB" (powers of 1000).
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    match u {
+        0 => format!("{b} B"),
+        _ if v < 10.0 => format!("{v:.2} {}", UNITS[u]),
+        _ if v < 100.0 => format!("{v:.1} {}", UNITS[u]),
+        _ => format!("{v:.0} {}", UNITS[u]),
+    }
+}
+
+/// Free bytes on the file system that holds `dir` (or its nearest existing
+/// ancestor); None when unknown.
+pub fn free_disk(dir: &Path) -> Option<u64> {
+    let mut p = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    loop {
+        if p.exists() {
+            // Pseudo file systems (/proc, /sys) report no size at all.
+            return match fs4::total_space(p) {
+                Ok(0) | Err(_) => None,
+                Ok(_) => fs4::available_space(p).ok(),
+            };
+        }
+        p = match p.parent() {
+            Some(q) if !q.as_os_str().is_empty() => q,
+            _ => Path::new("."),
+        };
+    }
+}
+
+/// The machine's physical memory in bytes; None when unknown.
+pub fn machine_memory() -> Option<u64> {
+    let mut sys = sysinfo::System::new();
+    sys.refresh_memory();
+    match sys.total_memory() {
+        0 => None,
+        m => Some(m),
+    }
+}
+
+/// Refuses an experiment whose output (the `remaining` share of it) would
+/// not fit on the disk, or whose memory would exceed the machine's.
+pub fn guard(est: &Estimate, remaining: f64, out_dir: &Path) -> Result<(), Error> {
+    let output = (est.output_bytes() as f64 * remaining) as u64;
+    let mut problems = Vec::new();
+    if let Some(free) = free_disk(out_dir)
+        && output > free
+    {
+        problems.push(format!(
+            "it would write about {} to {} but only {} is free there (switch off timeseries.csv with [output] timeseries = false, or write every k-th step with [output] every = k)",
+            human_bytes(output),
+            out_dir.display(),
+            human_bytes(free)
+        ));
+    }
+    if let Some(total) = machine_memory()
+        && est.memory > total
+    {
+        problems.push(format!(
+            "it would need about {} of memory on {} threads but the machine has {} (use fewer --threads or smaller runs)",
+            human_bytes(est.memory),
+            est.threads,
+            human_bytes(total)
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::TooBig(problems))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_read_like_people_write_them() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_234_000), "1.23 MB");
+        assert_eq!(human_bytes(45_600_000_000), "45.6 GB");
+        assert_eq!(human_bytes(456_000_000_000), "456 GB");
+    }
+}
