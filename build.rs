@@ -14,8 +14,16 @@ fn main() {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=IDEAFLOW_GIT_COMMIT={commit}");
-    for path in [".git/HEAD", ".git/index"] {
-        if std::path::Path::new(path).exists() {
+    // HEAD names the branch; a commit changes the branch's ref file (or
+    // packed-refs), not HEAD.
+    let mut watch = vec![".git/HEAD".to_string(), ".git/packed-refs".to_string()];
+    if let Ok(head) = std::fs::read_to_string(".git/HEAD")
+        && let Some(r) = head.trim().strip_prefix("ref: ")
+    {
+        watch.push(format!(".git/{r}"));
+    }
+    for path in watch {
+        if std::path::Path::new(&path).exists() {
             println!("cargo:rerun-if-changed={path}");
         }
     }

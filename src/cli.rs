@@ -33,6 +33,12 @@ pub enum Command {
     /// paired effect on every metric with its 95 % interval and writes
     /// compare.csv and each scenario's outputs.
     Compare(CompareArgs),
+    /// Join the shard folders of one experiment (`run --shard I/N`) into
+    /// the files a single-machine run writes, byte for byte.
+    Merge(MergeArgs),
+    /// Run a sweep on a Slurm cluster: write a job array of shards and a
+    /// merge job that depends on it (and submit them with --submit).
+    Slurm(SlurmArgs),
     /// Draw SVG charts of an output folder (a run or a comparison): each
     /// metric's mean and 95 % band over time, one line per sweep point or
     /// scenario, and for a comparison an effect chart.
@@ -88,8 +94,14 @@ pub struct RunArgs {
     pub resume: bool,
     /// Run only the run with this id (a failed run, to reproduce it
     /// alone); written to output/<scenario name>-run<ID>/ unless --out.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "shard")]
     pub only_run: Option<u64>,
+    /// Run only shard I of N (0-based): the runs whose index modulo N is
+    /// I, written to their own folder [default:
+    /// output/<scenario name>-shard-I-of-N/]; `ideaflow merge` joins the
+    /// shards into the files of a single-machine run.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<ideaflow::engine::Shard>,
     /// Run even if the estimated output exceeds the free disk space or the
     /// estimated memory the machine's.
     #[arg(long, short = 'y')]
@@ -129,6 +141,70 @@ pub struct CompareArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Options of `ideaflow merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard folders (any order).
+    #[arg(required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    /// Output folder for the merged files.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Merge the complete shards even if some are missing or incomplete
+    /// (the manifest then says complete: false and lists them).
+    #[arg(long)]
+    pub partial: bool,
+    /// Replace results already in the output folder.
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Options of `ideaflow slurm`.
+#[derive(Debug, Args)]
+pub struct SlurmArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Number of shards: array tasks, each running every N-th run.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub shards: u64,
+    /// Output folder [default: output/<scenario name>/]: shards go to
+    /// shards/shard-I/, scripts and logs to slurm/, merged files here.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Slurm partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit per task (HH:MM:SS or D-HH:MM:SS).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// CPUs per task (ideaflow's --threads inside the task).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub cpus_per_task: u32,
+    /// Memory per task (e.g. 4G).
+    #[arg(long)]
+    pub mem: Option<String>,
+    /// Base seed, replacing the scenario's `seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replicates per sweep point, replacing the scenario's `replicates`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub replicates: Option<u64>,
+    /// Steps per run, replacing the scenario's `steps`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: Option<u64>,
+    /// The ideaflow program the jobs run [default: this one]; it must be
+    /// reachable at this path from the compute nodes.
+    #[arg(long, value_name = "PATH")]
+    pub program: Option<PathBuf>,
+    /// Submit with sbatch (only the shards not complete yet) and print the
+    /// job ids.
+    #[arg(long)]
+    pub submit: bool,
 }
 
 /// Options of `ideaflow plot`.

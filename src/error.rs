@@ -137,6 +137,15 @@ pub enum Error {
         /// Runs in the experiment.
         runs: u64,
     },
+    /// The folders given to `merge` cannot be merged.
+    #[error("cannot merge:\n  {}", .0.replace('\n', "\n  "))]
+    Merge(String),
+    /// `slurm` options that cannot be used.
+    #[error("{0}")]
+    SlurmOptions(String),
+    /// Submitting to Slurm failed.
+    #[error("{0}")]
+    Slurm(String),
     /// The scenarios given to `compare` cannot be compared.
     #[error("cannot compare these scenarios:\n{0}")]
     Compare(String),
@@ -166,6 +175,8 @@ impl Error {
                 | Error::TooBig(_)
                 | Error::OutputUnwritable { .. }
                 | Error::Compare(_)
+                | Error::Merge(_)
+                | Error::SlurmOptions(_)
         )
     }
 

@@ -30,11 +30,13 @@
 pub mod compare;
 pub mod engine;
 pub mod error;
+pub mod merge;
 pub mod model;
 pub mod output;
 pub mod plot;
 pub mod rng;
 pub mod scenario;
+pub mod slurm;
 
 pub use error::Error;
 

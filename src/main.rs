@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command, CompareArgs, RunArgs};
+use cli::{Cli, Command, CompareArgs, MergeArgs, RunArgs, SlurmArgs};
 use ideaflow::engine::{self, progress};
 use ideaflow::scenario::{self, LoadError, Overrides};
 
@@ -104,6 +104,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run_scenario(args),
         Command::Compare(args) => compare(args),
+        Command::Merge(args) => merge(args),
+        Command::Slurm(args) => slurm(args),
         Command::Plot(args) => {
             let written = ideaflow::plot::plot_dir(&args.dir, &args.metrics)?;
             for p in written {
@@ -132,10 +134,16 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
         steps: args.steps,
     };
     let exp = scenario::load(&args.scenario, &overrides).map_err(ideaflow::Error::from)?;
-    let out_dir = args.out.clone().unwrap_or_else(|| match args.only_run {
-        Some(id) => default_out_dir(&format!("{}-run{id}", exp.name)),
-        None => default_out_dir(&exp.name),
-    });
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| match (args.only_run, args.shard) {
+            (Some(id), _) => default_out_dir(&format!("{}-run{id}", exp.name)),
+            (None, Some(s)) => {
+                default_out_dir(&format!("{}-shard-{}-of-{}", exp.name, s.index, s.count))
+            }
+            (None, None) => default_out_dir(&exp.name),
+        });
     let bar;
     let silent = progress::Silent;
     let reporter: &dyn progress::Progress = if !args.quiet && std::io::stderr().is_terminal() {
@@ -150,6 +158,7 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
         force: args.force,
         resume: args.resume,
         only_run: args.only_run,
+        shard: args.shard,
         yes: args.yes,
         checkpoint_every: std::time::Duration::from_secs(args.checkpoint_every),
         command_line: std::env::args_os()
@@ -231,6 +240,12 @@ fn rerun(args: &RunArgs, out: &Path, extra: &[&str]) -> String {
             words.push(v.to_string());
         }
     }
+    if let Some(shard) = args.shard
+        && !extra.contains(&"--only-run")
+    {
+        words.push("--shard".into());
+        words.push(shard.to_string());
+    }
     words.push("--out".into());
     words.push(out.to_string_lossy().into_owned());
     words.extend(extra.iter().map(|s| s.to_string()));
@@ -271,6 +286,130 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         let mut stdout = std::io::stdout().lock();
         ideaflow::compare::render_table(&report, &mut stdout)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
+    let overrides = Overrides {
+        seed: args.seed,
+        replicates: args.replicates,
+        steps: args.steps,
+    };
+    // Checks the scenario now rather than in every task.
+    let exp = scenario::load(&args.scenario, &overrides).map_err(ideaflow::Error::from)?;
+    let absolute = |p: &Path| -> anyhow::Result<PathBuf> { Ok(std::path::absolute(p)?) };
+    let out_dir = absolute(
+        &args
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out_dir(&exp.name)),
+    )?;
+    let mut run_args = Vec::new();
+    for (flag, v) in [
+        ("--seed", args.seed),
+        ("--replicates", args.replicates),
+        ("--steps", args.steps),
+    ] {
+        if let Some(v) = v {
+            run_args.push(flag.to_string());
+            run_args.push(v.to_string());
+        }
+    }
+    let program = match &args.program {
+        Some(p) => absolute(p)?,
+        None => std::env::current_exe()?,
+    };
+    let opts = ideaflow::slurm::SlurmOptions {
+        scenario: absolute(&args.scenario)?,
+        name: exp.name.clone(),
+        shards: args.shards,
+        out_dir: out_dir.clone(),
+        partition: args.partition,
+        time: args.time,
+        cpus_per_task: args.cpus_per_task,
+        mem: args.mem,
+        run_args,
+        program,
+    };
+    let scripts = ideaflow::slurm::write_scripts(&opts)?;
+    let runs = exp.runs();
+    eprintln!(
+        "{}: {runs} runs in {} shards of about {} runs; scripts in {}/",
+        exp.name,
+        args.shards,
+        runs.div_ceil(args.shards),
+        scripts.submit.parent().unwrap_or(Path::new(".")).display()
+    );
+    if args.shards > runs {
+        eprintln!(
+            "note: {} of the shards hold no run (more shards than runs)",
+            args.shards - runs
+        );
+    }
+    if !args.submit {
+        println!("{}", scripts.shards.display());
+        println!("{}", scripts.merge.display());
+        println!("{}", scripts.submit.display());
+        eprintln!("submit with: sh {}", scripts.submit.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let jobs = ideaflow::slurm::submit(&opts, &scripts)?;
+    match &jobs.array {
+        Some((id, todo)) => println!(
+            "shards {} of {}: job array {id}\nmerge: job {} (starts when every shard has succeeded; cancelled if one fails)",
+            ideaflow::slurm::ranges(todo),
+            args.shards,
+            jobs.merge
+        ),
+        None => println!("every shard is complete\nmerge: job {}", jobs.merge),
+    }
+    let ids = match &jobs.array {
+        Some((id, _)) => format!("{id},{}", jobs.merge),
+        None => jobs.merge.clone(),
+    };
+    println!(
+        "follow with: squeue -j {ids}; logs in {}/; results in {}/",
+        scripts.logs.display(),
+        out_dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
+    let opts = ideaflow::merge::MergeOptions {
+        out_dir: args.out,
+        force: args.force,
+        partial: args.partial,
+        command_line: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    };
+    let report = ideaflow::merge::merge(&args.shards, &opts)?;
+    if !args.quiet {
+        let missing = if report.missing.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; missing shards {} (manifest.json says complete: false)",
+                report
+                    .missing
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        eprintln!(
+            "merged {} of {} shards: {} of {} runs -> {}/ (runs.csv {} rows, summary.csv {} rows){missing}",
+            report.merged.len(),
+            report.shards,
+            report.runs,
+            report.runs_total,
+            report.out_dir.display(),
+            report.rows.runs,
+            report.rows.summary,
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

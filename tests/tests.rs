@@ -5,6 +5,7 @@ mod bad_input;
 mod bass_validation;
 mod cli;
 mod climate;
+mod cluster;
 mod determinism;
 mod march;
 mod outputs;

@@ -47,8 +47,12 @@ pub struct ResumeState {
 /// The identity of an experiment: everything that determines the output
 /// files' bytes (the build, every parameter at its file or default value,
 /// which includes seed, replicates, steps and the output options, the
-/// sweep, and the `--only-run` selection).
-pub fn fingerprint(exp: &Experiment, only_run: Option<u64>) -> BTreeMap<String, Value> {
+/// sweep, and the `--only-run` or `--shard` selection).
+pub fn fingerprint(
+    exp: &Experiment,
+    only_run: Option<u64>,
+    shard: Option<super::Shard>,
+) -> BTreeMap<String, Value> {
     let mut m = BTreeMap::new();
     let program = crate::output::manifest::Program::current();
     m.insert(
@@ -74,6 +78,10 @@ pub fn fingerprint(exp: &Experiment, only_run: Option<u64>) -> BTreeMap<String, 
         ),
     );
     m.insert("only_run".into(), only_run.map_or(Value::Null, Value::from));
+    m.insert(
+        "shard".into(),
+        shard.map_or(Value::Null, |s| serde_json::to_value(s).unwrap_or_default()),
+    );
     m
 }
 
@@ -93,6 +101,7 @@ pub fn manifest_fingerprint(m: &Value) -> BTreeMap<String, Value> {
     f.insert("parameters".into(), get("base_parameters"));
     f.insert("sweep".into(), get("sweep"));
     f.insert("only_run".into(), get("only_run"));
+    f.insert("shard".into(), get("shard"));
     f
 }
 

@@ -38,6 +38,8 @@ pub struct RunOptions<'a> {
     pub resume: bool,
     /// Run only the run with this id (to re-run a failed run alone).
     pub only_run: Option<u64>,
+    /// Run only one shard of the runs (for a cluster; see [`Shard`]).
+    pub shard: Option<Shard>,
     /// Run even if the output would not fit on the disk or the memory
     /// needed exceeds the machine's ([`estimate::guard`]).
     pub yes: bool,
@@ -77,6 +79,7 @@ impl<'a> RunOptions<'a> {
             force: false,
             resume: false,
             only_run: None,
+            shard: None,
             yes: false,
             checkpoint_every: DEFAULT_CHECKPOINT,
             command_line: Vec::new(),
@@ -84,6 +87,57 @@ impl<'a> RunOptions<'a> {
             cancel: &NEVER,
             fail_run: None,
         }
+    }
+}
+
+/// One of `count` shards of an experiment's runs: the runs whose index
+/// modulo `count` is `index`, so that every shard holds a share of every
+/// sweep point and a few finished shards already cover the whole design.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// 0-based shard index.
+    pub index: u64,
+    /// Number of shards.
+    pub count: u64,
+}
+
+impl Shard {
+    /// Runs of an experiment of `runs` runs in this shard.
+    pub fn runs(self, runs: u64) -> u64 {
+        if self.index >= runs {
+            0
+        } else {
+            (runs - self.index).div_ceil(self.count)
+        }
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// Parses `I/N`.
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected I/N (e.g. 0/4), found `{s}`"))?;
+        let index: u64 = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected a shard index before `/`, found `{i}`"))?;
+        let count: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected a shard count after `/`, found `{n}`"))?;
+        if count == 0 || index >= count {
+            return Err(format!("expected 0 <= I < N in I/N, found {index}/{count}"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
     }
 }
 
@@ -188,20 +242,33 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
             message: e.to_string(),
         })?;
 
-    let (first, end) = match opts.only_run {
-        Some(id) if id >= exp.runs() => {
+    // The runs to do: the k-th is run first + k * stride.
+    let (first, stride, total) = match (opts.only_run, opts.shard) {
+        (Some(id), _) if id >= exp.runs() => {
             return Err(Error::NoSuchRun {
                 id,
                 runs: exp.runs(),
             });
         }
-        Some(id) => (id, id + 1),
-        None => (0, exp.runs()),
+        (Some(id), _) => (id, 1, 1),
+        (None, Some(shard)) => (shard.index, shard.count, shard.runs(exp.runs())),
+        (None, None) => (0, 1, exp.runs()),
     };
-    let total = end - first;
+    // A shard always writes its time series: `ideaflow merge` computes
+    // summary.csv of the whole experiment from them.
+    let with_timeseries;
+    let exp = if opts.shard.is_some() && !exp.timeseries {
+        with_timeseries = Experiment {
+            timeseries: true,
+            ..exp.clone()
+        };
+        &with_timeseries
+    } else {
+        exp
+    };
     let layout = layout(exp);
     let names = file_names(exp);
-    let fingerprint = checkpoint::fingerprint(exp, opts.only_run);
+    let fingerprint = checkpoint::fingerprint(exp, opts.only_run, opts.shard);
     let dir = opts.out_dir.clone();
     let io = |name: &str| {
         let path = dir.join(name);
@@ -319,7 +386,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
     // Small runs are claimed in batches so that a run of a few
     // microseconds does not pay a hand-over between threads.
     let batch = (total / (threads as u64 * 64)).clamp(1, 32);
-    let offset = first + resumed_from;
+    let run_of = |k: u64| first + (resumed_from + k) * stride;
     let cancel = opts.cancel;
     let fail_run = opts.fail_run;
     let result = pool::ordered_batched(
@@ -330,7 +397,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
         &|| cancel.stopping(),
         run::PointCache::default,
         |cache, i| {
-            let id = RunId::of(exp, offset + i);
+            let id = RunId::of(exp, run_of(i));
             match fail_run {
                 Some((f, InjectedFault::Panic)) if f == id.run_id => {
                     panic!("injected failure")
@@ -347,7 +414,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
             let rec = match rec {
                 Ok(rec) => rec,
                 Err(RunFault::Dropped) => return Err(Halt::Dropped),
-                Err(f) => return Err(Halt::Fault(offset + i, f)),
+                Err(f) => return Err(Halt::Fault(run_of(i), f)),
             };
             for s in sinks.iter_mut() {
                 s.write_run(&rec)
@@ -367,7 +434,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
         Ok(()) if done == total => None,
         Ok(()) | Err(pool::Stop::Consumer(Halt::Dropped)) => Some(Early::Interrupted),
         Err(pool::Stop::Consumer(Halt::Fault(i, f))) => Some(Early::Failed(i, f.to_string())),
-        Err(pool::Stop::Panic(i, message)) => Some(Early::Failed(offset + i, message)),
+        Err(pool::Stop::Panic(i, message)) => Some(Early::Failed(run_of(i), message)),
         Err(pool::Stop::Consumer(Halt::Write(e))) => {
             // The files may hold part of a run: back to the last
             // checkpoint, kept for --resume, or nothing at all.
@@ -541,6 +608,7 @@ fn build_manifest(
         stopped: progress.stopped,
         sessions: progress.session,
         only_run: opts.only_run,
+        shard: opts.shard,
         every: exp.every,
         metrics: exp.metric_defs().iter().map(|m| m.name).collect(),
         rows,

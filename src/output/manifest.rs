@@ -100,7 +100,8 @@ pub struct Manifest {
     pub replicates: u64,
     /// Sweep points.
     pub points: u64,
-    /// Runs in the experiment (1 with `--only-run`).
+    /// Runs written by this command when complete (the experiment's, 1
+    /// with `--only-run`, the shard's with `--shard`).
     pub runs: u64,
     /// Runs written (equal to `runs` when complete).
     pub runs_written: u64,
@@ -112,6 +113,9 @@ pub struct Manifest {
     /// The one run written, with `--only-run`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub only_run: Option<u64>,
+    /// The shard written, with `--shard` (`ideaflow merge` joins shards).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::engine::Shard>,
     /// Worker threads used.
     pub threads: usize,
     /// Start time (RFC 3339, UTC).

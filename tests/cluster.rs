@@ -1,0 +1,363 @@
+//! Sweeps across machines: `run --shard I/N`, `merge` (byte-identical to
+//! a single-machine run), and the Slurm scripts of `ideaflow slurm`.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{ideaflow, write};
+
+fn run(scenario: &Path, out: &Path, extra: &[&str]) {
+    ideaflow()
+        .args(["run", "-q"])
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+fn shards(scenario: &Path, dir: &Path, n: u64) -> Vec<PathBuf> {
+    (0..n)
+        .map(|i| {
+            let out = dir.join(format!("shard-{i}"));
+            run(scenario, &out, &["--shard", &format!("{i}/{n}"), "-j", "1"]);
+            out
+        })
+        .collect()
+}
+
+fn merge(dirs: &[PathBuf], out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    ideaflow()
+        .arg("merge")
+        .args(dirs)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .assert()
+}
+
+fn same_files(a: &Path, b: &Path, files: &[&str]) {
+    for f in files {
+        let (x, y) = (std::fs::read(a.join(f)), std::fs::read(b.join(f)));
+        assert!(
+            x.as_ref().ok() == y.as_ref().ok() && x.is_ok(),
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn merged_shards_are_byte_identical_to_a_single_run_for_every_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "bass",
+            "model = \"bass\"\nsteps = 30\nreplicates = 7\nseed = 3\n[bass]\nagents = 400\nnetwork = \"small_world\"\n[sweep]\n\"bass.q\" = [0.2, 0.5]\n\"bass.network\" = [\"ring\", \"random\"]\n",
+            vec!["timeseries.csv", "runs.csv", "summary.csv"],
+        ),
+        (
+            "march",
+            "model = \"march\"\nsteps = 40\nreplicates = 5\n[sweep]\n\"march.p1\" = [0.1, 0.9]\n",
+            vec!["timeseries.csv", "runs.csv", "summary.csv"],
+        ),
+        (
+            // Teams on and time series off: the shards still write their
+            // time series (the merge needs them for the summary), the
+            // merged folder does not.
+            "climate",
+            "model = \"climate\"\nsteps = 12\nreplicates = 3\n[output]\nteams = true\ntimeseries = false\nevery = 4\n[climate]\nburn_in = 10\n[climate.organisation]\ndepartments = 2\nteams_per_department = 3\n",
+            vec!["teams.csv", "runs.csv", "summary.csv"],
+        ),
+    ];
+    for (name, text, files) in cases {
+        let s = write(tmp.path(), &format!("{name}.toml"), text);
+        let single = tmp.path().join(format!("{name}-single"));
+        run(&s, &single, &[]);
+        let dirs = shards(&s, &tmp.path().join(format!("{name}-shards")), 3);
+        let merged = tmp.path().join(format!("{name}-merged"));
+        // Any order of folders.
+        let mut given = dirs.clone();
+        given.reverse();
+        merge(&given, &merged, &[]).success();
+        same_files(&single, &merged, &files);
+        if name == "climate" {
+            assert!(dirs[0].join("timeseries.csv").exists());
+            assert!(!merged.join("timeseries.csv").exists());
+        }
+        let m = manifest(&merged);
+        assert_eq!(m["complete"], true, "{name}");
+        assert_eq!(m["runs_written"], m["runs"], "{name}");
+        assert!(m.get("shard").is_none());
+        assert_eq!(m["merged"]["shards"], 3);
+        let single_m = manifest(&single);
+        assert_eq!(m["rows"], single_m["rows"], "{name}");
+        assert_eq!(m["base_parameters"], single_m["base_parameters"]);
+    }
+}
+
+#[test]
+fn every_shard_holds_a_share_of_every_point() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = write(
+        tmp.path(),
+        "s.toml",
+        "model = \"bass\"\nsteps = 2\nreplicates = 4\n[bass]\nagents = 20\n[sweep]\n\"bass.q\" = [0.1, 0.2, 0.3]\n",
+    );
+    let out = tmp.path().join("s1");
+    run(&s, &out, &["--shard", "1/4"]);
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let ids: Vec<&str> = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["1", "5", "9"]);
+    let m = manifest(&out);
+    assert_eq!(m["shard"]["index"], 1);
+    assert_eq!(m["shard"]["count"], 4);
+    assert_eq!(m["runs"], 3);
+    ideaflow()
+        .args(["run", "--shard", "4/4"])
+        .arg(&s)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "expected 0 <= I < N in I/N, found 4/4",
+        ));
+}
+
+#[test]
+fn merge_names_missing_duplicate_foreign_and_incomplete_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "model = \"bass\"\nsteps = 10\nreplicates = 6\n[bass]\nagents = 50\n";
+    let s = write(tmp.path(), "s.toml", text);
+    let dirs = shards(&s, &tmp.path().join("sh"), 3);
+    let single = tmp.path().join("single");
+    run(&s, &single, &[]);
+
+    // Missing: an error naming it; --partial merges the rest and says so.
+    merge(&dirs[..2], &tmp.path().join("m1"), &[])
+        .code(2)
+        .stderr(predicates::str::contains("missing shard 2 of 3"))
+        .stderr(predicates::str::contains("--partial"));
+    assert!(!tmp.path().join("m1").join("runs.csv").exists());
+    let partial = tmp.path().join("m2");
+    merge(&dirs[..2], &partial, &["--partial"])
+        .success()
+        .stderr(predicates::str::contains("missing shards 2"));
+    let m = manifest(&partial);
+    assert_eq!(m["complete"], false);
+    assert_eq!(m["merged"]["missing"], serde_json::json!([2]));
+    assert_eq!(m["runs_written"], 4);
+    let rows: Vec<String> = std::fs::read_to_string(partial.join("runs.csv"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let all: Vec<String> = std::fs::read_to_string(single.join("runs.csv"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let want: Vec<String> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || (i - 1) % 3 != 2)
+        .map(|(_, l)| l.clone())
+        .collect();
+    assert_eq!(rows, want);
+
+    // Duplicate.
+    let dup = [
+        dirs[0].clone(),
+        dirs[0].clone(),
+        dirs[1].clone(),
+        dirs[2].clone(),
+    ];
+    merge(&dup, &tmp.path().join("m3"), &[])
+        .code(2)
+        .stderr(predicates::str::contains("shard 0 is given twice"));
+
+    // Another experiment (seed).
+    let other = tmp.path().join("other");
+    run(&s, &other, &["--shard", "2/3", "--seed", "99"]);
+    merge(
+        &[dirs[0].clone(), dirs[1].clone(), other],
+        &tmp.path().join("m4"),
+        &[],
+    )
+    .code(2)
+    .stderr(predicates::str::contains(
+        "not shards of the same experiment",
+    ))
+    .stderr(predicates::str::contains("seed (1 vs 99)"));
+
+    // Not a shard; not an output folder.
+    merge(std::slice::from_ref(&single), &tmp.path().join("m5"), &[])
+        .code(2)
+        .stderr(predicates::str::contains("not a shard"));
+    merge(&[tmp.path().to_path_buf()], &tmp.path().join("m6"), &[])
+        .code(2)
+        .stderr(predicates::str::contains("no manifest.json"));
+}
+
+#[test]
+fn an_incomplete_shard_is_named_with_how_to_resume_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = write(
+        tmp.path(),
+        "s.toml",
+        "model = \"bass\"\nsteps = 10\nreplicates = 6\n[bass]\nagents = 50\n",
+    );
+    let dirs = shards(&s, &tmp.path().join("sh"), 2);
+    // Make shard 1 look interrupted, as a killed task leaves it.
+    let exp = ideaflow::scenario::load(&s, &Default::default()).unwrap();
+    let broken = tmp.path().join("broken");
+    let opts = ideaflow::engine::RunOptions {
+        shard: Some("1/2".parse().unwrap()),
+        fail_run: Some((3, ideaflow::engine::InjectedFault::Panic)),
+        ..ideaflow::engine::RunOptions::new(&broken)
+    };
+    ideaflow::engine::run(&exp, &opts).unwrap_err();
+    merge(
+        &[dirs[0].clone(), broken.clone()],
+        &tmp.path().join("m"),
+        &[],
+    )
+    .code(2)
+    .stderr(predicates::str::contains(
+        "shard 1 is incomplete (1 of 3 runs written)",
+    ))
+    .stderr(predicates::str::contains("--resume"));
+    // Resumed, it merges into the single-machine files.
+    run(&s, &broken, &["--shard", "1/2", "--resume"]);
+    let merged = tmp.path().join("m");
+    merge(&[dirs[0].clone(), broken], &merged, &[]).success();
+    let single = tmp.path().join("single");
+    run(&s, &single, &[]);
+    same_files(
+        &single,
+        &merged,
+        &["timeseries.csv", "runs.csv", "summary.csv"],
+    );
+}
+
+#[test]
+fn more_shards_than_runs_leaves_empty_shards_that_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = write(
+        tmp.path(),
+        "s.toml",
+        "model = \"bass\"\nsteps = 3\nreplicates = 2\n[bass]\nagents = 10\n",
+    );
+    let dirs = shards(&s, &tmp.path().join("sh"), 4);
+    let merged = tmp.path().join("m");
+    merge(&dirs, &merged, &[]).success();
+    let single = tmp.path().join("single");
+    run(&s, &single, &[]);
+    same_files(
+        &single,
+        &merged,
+        &["timeseries.csv", "runs.csv", "summary.csv"],
+    );
+}
+
+#[test]
+fn slurm_writes_an_array_a_dependent_merge_and_a_resubmission_script() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = write(
+        tmp.path(),
+        "my sweep.toml",
+        "name = \"sweep\"\nmodel = \"bass\"\nsteps = 3\nreplicates = 8\n[bass]\nagents = 10\n",
+    );
+    let out = tmp.path().join("out dir");
+    ideaflow()
+        .args([
+            "slurm",
+            "--shards",
+            "4",
+            "--partition",
+            "short",
+            "--time",
+            "00:10:00",
+            "--mem",
+            "1G",
+            "--cpus-per-task",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(&s)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "8 runs in 4 shards of about 2 runs",
+        ));
+    let slurm = out.join("slurm");
+    let shards = std::fs::read_to_string(slurm.join("shards.sbatch")).unwrap();
+    for line in [
+        "#SBATCH --array=0-3",
+        "#SBATCH --partition=short",
+        "#SBATCH --time=00:10:00",
+        "#SBATCH --mem=1G",
+        "#SBATCH --cpus-per-task=2",
+        "#SBATCH --requeue",
+        "--shard \"$SHARD/4\"",
+        "--seed 5",
+        "--resume",
+    ] {
+        assert!(
+            shards.contains(line),
+            "shards.sbatch lacks {line}:\n{shards}"
+        );
+    }
+    let merge = std::fs::read_to_string(slurm.join("merge.sbatch")).unwrap();
+    assert!(merge.contains(" merge "), "{merge}");
+    let submit = std::fs::read_to_string(slurm.join("submit.sh")).unwrap();
+    assert!(submit.contains("--dependency=\"afterok:$ARRAY\" --kill-on-invalid-dep=yes"));
+    assert!(slurm.join("logs").is_dir());
+    for (shell, f) in [
+        ("bash", "shards.sbatch"),
+        ("bash", "merge.sbatch"),
+        ("sh", "submit.sh"),
+    ] {
+        let ok = std::process::Command::new(shell)
+            .arg("-n")
+            .arg(slurm.join(f))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "{f} is not valid {shell}");
+    }
+    // Options that would break the script are refused.
+    ideaflow()
+        .args(["slurm", "--shards", "2", "--time", "1h; rm -rf /", "--out"])
+        .arg(&out)
+        .arg(&s)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--time: expected something like"));
+    // Shards of another shard count in the folder are refused.
+    run(
+        &s,
+        &out.join("shards").join("shard-0"),
+        &["--shard", "0/3", "--seed", "5"],
+    );
+    ideaflow()
+        .args(["slurm", "--shards", "4", "--seed", "5", "--out"])
+        .arg(&out)
+        .arg(&s)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "holds a shard of 3 shards, not 4",
+        ));
+}
