@@ -361,3 +361,179 @@ fn slurm_writes_an_array_a_dependent_merge_and_a_resubmission_script() {
             "holds a shard of 3 shards, not 4",
         ));
 }
+
+/// A private single-node Slurm started by scripts/slurm-local.sh, stopped
+/// when dropped (also when the test fails).
+#[cfg(target_os = "linux")]
+struct LocalSlurm {
+    conf: String,
+}
+
+#[cfg(target_os = "linux")]
+impl LocalSlurm {
+    fn start() -> LocalSlurm {
+        let script = crate::util::root().join("scripts").join("slurm-local.sh");
+        let out = std::process::Command::new(&script)
+            .arg("start")
+            .output()
+            .expect("run scripts/slurm-local.sh");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "could not start a local Slurm (this test needs one; it installs Debian's slurmctld, slurmd, slurm-client and munge as root):\n{}{}",
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let conf = stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("export SLURM_CONF="))
+            .expect("slurm-local.sh prints the SLURM_CONF line")
+            .trim_matches('\'')
+            .to_string();
+        LocalSlurm { conf }
+    }
+
+    fn cmd(&self, program: &str) -> std::process::Command {
+        let mut c = std::process::Command::new(program);
+        c.env("SLURM_CONF", &self.conf);
+        c
+    }
+
+    /// Waits until the jobs have left the queue; returns each job's final
+    /// states (one per array task).
+    fn wait(&self, jobs: &[&str]) -> Vec<String> {
+        let start = std::time::Instant::now();
+        loop {
+            let q = self
+                .cmd("squeue")
+                .args(["-h", "-j", &jobs.join(",")])
+                .output()
+                .expect("squeue");
+            if q.status.success() && q.stdout.is_empty() {
+                break;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(180),
+                "jobs {jobs:?} still queued after 180 s:\n{}",
+                String::from_utf8_lossy(&q.stdout)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        jobs.iter()
+            .flat_map(|j| {
+                let out = self
+                    .cmd("scontrol")
+                    .args(["show", "job", "-o", j])
+                    .output()
+                    .expect("scontrol");
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .filter_map(|l| {
+                        l.split_whitespace()
+                            .find_map(|w| w.strip_prefix("JobState="))
+                            .map(str::to_string)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for LocalSlurm {
+    fn drop(&mut self) {
+        let script = crate::util::root().join("scripts").join("slurm-local.sh");
+        let _ = std::process::Command::new(script).arg("stop").output();
+    }
+}
+
+/// The job ids `ideaflow slurm --submit` printed: (array, merge).
+#[cfg(target_os = "linux")]
+fn job_ids(stdout: &str) -> (Option<String>, String) {
+    let array = stdout.lines().find_map(|l| {
+        l.split_once(": job array ")
+            .map(|(_, id)| id.trim().to_string())
+    });
+    let merge = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("merge: job "))
+        .and_then(|r| r.split_whitespace().next())
+        .expect("merge job id")
+        .to_string();
+    (array, merge)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_sweep_on_a_real_slurm_merges_into_the_single_machine_files() {
+    let slurm = LocalSlurm::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let s = write(
+        tmp.path(),
+        "s.toml",
+        "name = \"slurm-test\"\nmodel = \"bass\"\nsteps = 40\nreplicates = 10\nseed = 8\n[bass]\nagents = 2000\nnetwork = \"small_world\"\n[sweep]\n\"bass.q\" = [0.3, 0.5]\n",
+    );
+    let single = tmp.path().join("single");
+    run(&s, &single, &[]);
+    let out = tmp.path().join("cluster");
+    let files = ["timeseries.csv", "runs.csv", "summary.csv"];
+
+    let submit = || {
+        let res = ideaflow()
+            .env("SLURM_CONF", &slurm.conf)
+            .args([
+                "slurm", "--shards", "4", "--time", "00:05:00", "--submit", "--out",
+            ])
+            .arg(&out)
+            .arg(&s)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&res.stdout).into_owned();
+        assert!(
+            res.status.success(),
+            "ideaflow slurm --submit failed:\n{stdout}{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        (stdout.clone(), job_ids(&stdout))
+    };
+
+    // Shard 1 cannot write its folder (a file is in the way): its task
+    // fails, and the merge that depends on it is cancelled, not left
+    // pending.
+    std::fs::create_dir_all(out.join("shards")).unwrap();
+    std::fs::write(out.join("shards").join("shard-1"), "in the way").unwrap();
+    let (stdout, (array, merge)) = submit();
+    assert!(stdout.contains("shards 0-3 of 4"), "{stdout}");
+    let array = array.expect("an array job");
+    let states = slurm.wait(&[&array, &merge]);
+    let logs = || {
+        std::fs::read_dir(out.join("slurm").join("logs"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut sorted = states.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["CANCELLED", "COMPLETED", "COMPLETED", "COMPLETED", "FAILED"],
+        "logs:\n{}",
+        logs()
+    );
+    assert!(!out.join("runs.csv").exists());
+    assert!(logs().contains("exists and is not a folder"), "{}", logs());
+
+    // Submitting again after the cause is removed reruns only shard 1; the
+    // merge then writes the single-machine files.
+    std::fs::remove_file(out.join("shards").join("shard-1")).unwrap();
+    let (stdout, (array, merge)) = submit();
+    assert!(stdout.contains("shards 1 of 4"), "{stdout}");
+    let array = array.expect("an array job");
+    let states = slurm.wait(&[&array, &merge]);
+    assert_eq!(states, ["COMPLETED", "COMPLETED"], "logs:\n{}", logs());
+    same_files(&single, &out, &files);
+    assert_eq!(manifest(&out)["merged"]["shards"], 4);
+}
