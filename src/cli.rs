@@ -63,6 +63,47 @@ pub enum Command {
     },
 }
 
+/// Options replacing a scenario's seed, replicates or steps.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct OverrideArgs {
+    /// Base seed, replacing the scenario's `seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replicates per sweep point, replacing the scenario's `replicates`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub replicates: Option<u64>,
+    /// Steps per run, replacing the scenario's `steps`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: Option<u64>,
+}
+
+impl OverrideArgs {
+    /// The library's overrides.
+    pub fn to_overrides(self) -> ideaflow::scenario::Overrides {
+        ideaflow::scenario::Overrides {
+            seed: self.seed,
+            replicates: self.replicates,
+            steps: self.steps,
+        }
+    }
+
+    /// The same options as command-line words (for generated commands).
+    pub fn to_args(self) -> Vec<String> {
+        let mut words = Vec::new();
+        for (flag, v) in [
+            ("--seed", self.seed),
+            ("--replicates", self.replicates),
+            ("--steps", self.steps),
+        ] {
+            if let Some(v) = v {
+                words.push(flag.to_string());
+                words.push(v.to_string());
+            }
+        }
+        words
+    }
+}
+
 /// Options of `ideaflow run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -74,15 +115,9 @@ pub struct RunArgs {
     /// Worker threads [default: one per core]; results do not depend on it.
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub threads: Option<u32>,
-    /// Base seed, replacing the scenario's `seed`.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Replicates per sweep point, replacing the scenario's `replicates`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub replicates: Option<u64>,
-    /// Steps per run, replacing the scenario's `steps`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub steps: Option<u64>,
+    /// Seed, replicates and steps replacing the scenario's.
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
     /// Replace results (or an interrupted run) already in the output
     /// folder.
     #[arg(long, conflicts_with = "resume")]
@@ -188,15 +223,9 @@ pub struct SlurmArgs {
     /// Memory per task (e.g. 4G).
     #[arg(long)]
     pub mem: Option<String>,
-    /// Base seed, replacing the scenario's `seed`.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Replicates per sweep point, replacing the scenario's `replicates`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub replicates: Option<u64>,
-    /// Steps per run, replacing the scenario's `steps`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub steps: Option<u64>,
+    /// Seed, replicates and steps replacing the scenario's.
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
     /// The ideaflow program the jobs run [default: this one]; it must be
     /// reachable at this path from the compute nodes.
     #[arg(long, value_name = "PATH")]

@@ -128,11 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let overrides = Overrides {
-        seed: args.seed,
-        replicates: args.replicates,
-        steps: args.steps,
-    };
+    let overrides = args.overrides.to_overrides();
     let exp = scenario::load(&args.scenario, &overrides).map_err(ideaflow::Error::from)?;
     let out_dir = args
         .out
@@ -230,16 +226,7 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
 fn rerun(args: &RunArgs, out: &Path, extra: &[&str]) -> String {
     let mut words: Vec<String> = vec!["ideaflow".into(), "run".into()];
     words.push(args.scenario.to_string_lossy().into_owned());
-    for (flag, value) in [
-        ("--seed", args.seed),
-        ("--replicates", args.replicates),
-        ("--steps", args.steps),
-    ] {
-        if let Some(v) = value {
-            words.push(flag.into());
-            words.push(v.to_string());
-        }
-    }
+    words.extend(args.overrides.to_args());
     if let Some(shard) = args.shard
         && !extra.contains(&"--only-run")
     {
@@ -291,11 +278,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
-    let overrides = Overrides {
-        seed: args.seed,
-        replicates: args.replicates,
-        steps: args.steps,
-    };
+    let overrides = args.overrides.to_overrides();
     // Checks the scenario now rather than in every task.
     let exp = scenario::load(&args.scenario, &overrides).map_err(ideaflow::Error::from)?;
     let absolute = |p: &Path| -> anyhow::Result<PathBuf> { Ok(std::path::absolute(p)?) };
@@ -305,17 +288,7 @@ fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
             .clone()
             .unwrap_or_else(|| default_out_dir(&exp.name)),
     )?;
-    let mut run_args = Vec::new();
-    for (flag, v) in [
-        ("--seed", args.seed),
-        ("--replicates", args.replicates),
-        ("--steps", args.steps),
-    ] {
-        if let Some(v) = v {
-            run_args.push(flag.to_string());
-            run_args.push(v.to_string());
-        }
-    }
+    let run_args = args.overrides.to_args();
     let program = match &args.program {
         Some(p) => absolute(p)?,
         None => std::env::current_exe()?,
