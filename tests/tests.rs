@@ -8,6 +8,7 @@ mod climate;
 mod cluster;
 mod determinism;
 mod edge;
+mod fuzz;
 mod guards;
 mod march;
 mod outputs;

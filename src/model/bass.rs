@@ -65,8 +65,9 @@ pub const FIELDS: &[Field] = &[
     Field::float(
         "bass.dt",
         Bound::Excl(0.0),
-        Bound::Open,
+        Bound::Incl(1000.0),
         0.1,
+        // Bounded so that model time (step x dt) stays finite.
         "Length of a step, in years",
     ),
     Field::choice(

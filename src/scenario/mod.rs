@@ -690,7 +690,7 @@ fn walk_intervention_table(
                 Some(&path),
                 format!(
                     "expected a key of a `{kind}` intervention, found unknown key `{}`",
-                    key.get_ref()
+                    key_text(key.get_ref())
                 ),
                 Some(help),
             );
@@ -715,10 +715,21 @@ struct Walk<'a, 'i> {
 }
 
 fn join(prefix: &str, key: &str) -> String {
+    let key = key_text(key);
     if prefix.is_empty() {
-        key.to_string()
+        key
     } else {
         format!("{prefix}.{key}")
+    }
+}
+
+/// A key as shown in messages: the empty key (`"" = 1`, valid TOML) as
+/// `""`, so that it is not rendered as nothing.
+fn key_text(key: &str) -> String {
+    if key.is_empty() {
+        "\"\"".to_string()
+    } else {
+        key.to_string()
     }
 }
 
@@ -734,13 +745,20 @@ impl<'a, 'i> Walk<'a, 'i> {
                     .get_ref()
                     .rsplit_once('.')
                     .unwrap_or(("", key.get_ref()));
+                let help = (!leaf.is_empty() && !table_name.is_empty()).then(|| {
+                    format!(
+                        "write `{leaf} = ...` under [{}] (quoted dotted paths are only for [sweep])",
+                        join(prefix, table_name)
+                    )
+                });
                 self.c.push(
                     Some(key.span()),
                     Some(&path),
-                    format!("expected a plain key, found the quoted dotted key \"{}\"", key.get_ref()),
-                    Some(format!(
-                        "write `{leaf} = ...` under [{table_name}] (quoted dotted paths are only for [sweep])"
-                    )),
+                    format!(
+                        "expected a plain key, found the quoted dotted key \"{}\"",
+                        key.get_ref()
+                    ),
+                    help,
                 );
                 continue;
             }
@@ -798,7 +816,7 @@ impl<'a, 'i> Walk<'a, 'i> {
                     Some(&path),
                     format!(
                         "expected a known key {place}, found unknown key `{}`",
-                        key.get_ref()
+                        key_text(key.get_ref())
                     ),
                     help,
                 );
@@ -1222,7 +1240,10 @@ fn axis_values(
                         c.push(
                             Some(k.span()),
                             Some(f.path),
-                            format!("expected a range key (from, to, steps, by), found `{other}`"),
+                            format!(
+                                "expected a range key (from, to, steps, by), found `{}`",
+                                key_text(other)
+                            ),
                             None,
                         );
                         ok = false;

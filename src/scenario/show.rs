@@ -5,16 +5,19 @@ use std::fmt::Write as _;
 
 use crate::scenario::Experiment;
 use crate::scenario::schema::{self, Field};
+use crate::scenario::value::Value;
 
 /// The experiment as TOML with every key, its documentation, allowed range
 /// and default. Sweeps are shown expanded into their lists of values.
 pub fn to_toml(exp: &Experiment) -> String {
     let mut out = String::new();
+    // Escaped, so that a name or path with a line break cannot end the
+    // comment and break the TOML.
     let _ = writeln!(
         out,
-        "# Scenario \"{}\" ({}), every default filled in.",
-        exp.name,
-        exp.path.display()
+        "# Scenario {} ({}), every default filled in.",
+        Value::Str(exp.name.clone()).to_toml(),
+        without_controls(&exp.path.display().to_string())
     );
     let _ = writeln!(out, "# Keys marked (default) are not set in the file.");
     let mut section = "";
@@ -79,9 +82,34 @@ fn write_field(out: &mut String, exp: &Experiment, f: &Field) {
     };
     let _ = writeln!(out, "# {}. {}.{note}", f.doc, capitalise(&f.expected()));
     // An optional text left empty is shown commented out, so the output
-    // reads back as a valid scenario.
-    let unset = if value == "\"\"" { "# " } else { "" };
+    // reads back as a valid scenario. So is `extends`: the base's values
+    // are all written out here, its interventions with this file's, and
+    // extending the base again would add its interventions a second time.
+    if f.path == "extends" && value != "\"\"" {
+        let _ = writeln!(
+            out,
+            "# (merged in: every value below is in force, the base's interventions included)"
+        );
+    }
+    let unset = if value == "\"\"" || f.path == "extends" {
+        "# "
+    } else {
+        ""
+    };
     let _ = writeln!(out, "{unset}{} = {value}", f.key());
+}
+
+/// `s` with control characters (a line break ends a TOML comment) escaped.
+fn without_controls(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn capitalise(s: &str) -> String {

@@ -23,6 +23,11 @@ pub fn unit<R: Rng + ?Sized>(rng: &mut R, beta: bool, mean: f64, sd: f64) -> f64
     let max_var = mean * (1.0 - mean);
     let var = (sd * sd).min(0.98 * max_var);
     let k = max_var / var - 1.0;
+    if !k.is_finite() {
+        // sd so small that sd^2 underflows: the beta is the point mass at
+        // the mean (Beta::new accepts infinite shapes but samples NaN).
+        return mean;
+    }
     match Beta::new(mean * k, (1.0 - mean) * k) {
         Ok(b) => b.sample(rng),
         Err(_) => mean,
@@ -62,6 +67,15 @@ mod tests {
             "{m} {s}"
         );
         assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
+    }
+
+    #[test]
+    fn a_tiny_sd_gives_the_mean_not_nan() {
+        let mut r = stream(4, Purpose(1), 0, 0);
+        for sd in [1e-12, 1e-160, 1e-300, 5e-324] {
+            let x = unit(&mut r, true, 0.2, sd);
+            assert!((x - 0.2).abs() < 1e-6, "sd {sd}: {x}");
+        }
     }
 
     #[test]

@@ -26,6 +26,13 @@ use crate::rng::StepKey;
 /// Employees per chunk (about).
 const CHUNK_EMPLOYEES: usize = 4096;
 
+/// Most ideas one employee generates in one step, on average: a guard, far
+/// above any calibrated scenario (tens of ideas per employee per year), so
+/// that extreme but allowed settings (e.g. `motivation_ref` near 0, a large
+/// `focus`, `lambda0` at its maximum with 52 weeks per step) cannot make a
+/// step generate billions of ideas and never finish.
+pub(super) const MAX_IDEAS_PER_STEP: f64 = 1000.0;
+
 /// The employee arrays of one chunk of teams.
 pub(super) struct People<'a> {
     /// Global index of the chunk's first employee.
@@ -317,6 +324,11 @@ fn generate(
             * h_lead
             * (1.0 - p.time_pressure_effect * pressure)
             * (1.0 - attention);
+        let lambda = if lambda > MAX_IDEAS_PER_STEP {
+            MAX_IDEAS_PER_STEP
+        } else {
+            lambda
+        };
         let ideas = poisson(rng, lambda);
         if ideas == 0 {
             continue;
