@@ -179,17 +179,25 @@ where
         let mut pending: BTreeMap<u64, Vec<T>> = BTreeMap::new();
         let mut expect = 0u64;
         let mut stop: Option<Stop<E>> = None;
+        // The earliest panic so far. Work below it was claimed before it
+        // and is still consumed, so everything before a failure is kept.
+        let mut failed: Option<(u64, String)> = None;
         for (first, results, failure) in rx.iter() {
             if stop.is_some() {
                 continue; // drain until the workers have stopped
             }
             if let Some((i, msg)) = failure {
-                stop = Some(Stop::Panic(i, msg));
+                if failed.as_ref().is_none_or(|(j, _)| i < *j) {
+                    failed = Some((i, msg));
+                }
                 permits.close();
-                continue;
             }
+            // A failed batch carries the results before its failure.
             pending.insert(first, results);
             while let Some(results) = pending.remove(&expect) {
+                if failed.as_ref().is_some_and(|(i, _)| expect >= *i) {
+                    break;
+                }
                 let count = results.len() as u64;
                 for (k, value) in results.into_iter().enumerate() {
                     if let Err(e) = consume(expect + k as u64, value) {
@@ -204,6 +212,18 @@ where
                 expect += count;
                 permits.release();
             }
+            if stop.is_none()
+                && let Some((i, _)) = &failed
+                && expect >= *i
+            {
+                let (i, msg) = failed.take().unwrap_or_default();
+                stop = Some(Stop::Panic(i, msg));
+            }
+        }
+        if stop.is_none()
+            && let Some((i, msg)) = failed
+        {
+            stop = Some(Stop::Panic(i, msg));
         }
         let _ = workers.join();
         match stop {
@@ -336,6 +356,33 @@ mod tests {
         let k = seen.len() as u64;
         assert!((51..200).contains(&k), "consumed {k}");
         assert_eq!(seen, (0..k).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn every_index_before_a_panic_is_consumed_even_if_it_finishes_later() {
+        let p = pool(2);
+        let mut seen = Vec::new();
+        let r: Result<(), Stop<()>> = ordered(
+            &p,
+            100,
+            8,
+            |i| {
+                // 5 is still running when 6 fails.
+                if i == 5 {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                if i == 6 {
+                    panic!("boom");
+                }
+                i
+            },
+            |i, _| {
+                seen.push(i);
+                Ok(())
+            },
+        );
+        assert!(matches!(r, Err(Stop::Panic(6, _))));
+        assert_eq!(seen, (0..6).collect::<Vec<_>>());
     }
 
     #[test]
