@@ -17,8 +17,19 @@
 //! (run seed, ADOPT, step, block of `BLOCK` agents), drawn whether or not the
 //! agent has adopted, so that the draws of agent i at step t are the same in
 //! any variant of a scenario (common random numbers).
+//!
+//! The step loop compares raw 64-bit draws with integer thresholds:
+//! `u < prob` for the uniform `u = (x >> 11) / 2^53` that `rand` makes from
+//! a draw `x` holds exactly when `x >> 11 < ceil(prob * 2^53)`, so this
+//! gives the same decisions as computing each probability, without an `exp`
+//! per agent per step. The thresholds of every (degree, adopted neighbours)
+//! pair the network has are tabulated once per run, and each agent keeps a
+//! cursor into that table that moves one entry on when a neighbour adopts
+//! (and points at a threshold of 0 once the agent has adopted), so a step
+//! reads one small integer per agent and a neighbour's adoption costs one
+//! increment.
 
-use rand::RngExt;
+use rand::Rng;
 use rayon::prelude::*;
 
 use crate::model::network::{self, Csr};
@@ -223,9 +234,16 @@ pub struct Bass {
     dt: f64,
     n: usize,
     graph: Option<Csr>,
+    /// Whether each agent has adopted (complete graph only; on a network
+    /// the cursor says it).
     adopted: Vec<bool>,
-    /// Adopted neighbours of each agent (CSR networks only).
-    adopted_neighbours: Vec<u32>,
+    /// Each agent's entry in `table` (CSR networks only): the threshold for
+    /// its degree k and a adopted neighbours, at `start(k) + a`; entry 0
+    /// (threshold 0) once it has adopted.
+    cursor: Vec<u32>,
+    /// Adoption thresholds (see [`threshold`]) by (degree, adopted
+    /// neighbours), for the degrees the network has; entry 0 is 0.
+    table: Vec<u64>,
     adopters: usize,
     new_last_step: usize,
     step: u64,
@@ -233,14 +251,27 @@ pub struct Bass {
     fresh: Vec<u32>,
     /// Each parallel group's new adopters (reused every step).
     groups: Vec<Vec<u32>>,
-    /// Adoption probability from external influence alone.
-    p_external: f64,
 }
 
 /// `1 - exp(-hazard * dt)`, computed without cancellation.
 #[inline]
 fn adopt_probability(hazard: f64, dt: f64) -> f64 {
     -(-hazard * dt).exp_m1()
+}
+
+/// The integer threshold of a probability: for a 64-bit draw `x`,
+/// `(x >> 11) < threshold(prob)` exactly when `rand`'s uniform
+/// `(x >> 11) * 2^-53` is below `prob` (multiplying by 2^53 is exact, and
+/// an integer is below a real number exactly when it is below its ceiling).
+#[inline]
+fn threshold(prob: f64) -> u64 {
+    (prob.clamp(0.0, 1.0) * (1u64 << 53) as f64).ceil() as u64
+}
+
+/// Whether a 64-bit draw falls below a threshold made by [`threshold`].
+#[inline]
+fn below(draw: u64, threshold: u64) -> bool {
+    (draw >> 11) < threshold
 }
 
 impl Bass {
@@ -259,25 +290,29 @@ impl Bass {
             )),
             NetworkKind::Random => Some(network::erdos_renyi(n, params.degree as f64, &mut rng)),
         };
+        let (table, cursor) = match &graph {
+            Some(g) => threshold_table(g, params),
+            None => (Vec::new(), Vec::new()),
+        };
         let mut bass = Bass {
             seed: run_seed,
             p: params.p,
             q: params.q,
             dt: params.dt,
             n,
-            adopted_neighbours: if graph.is_some() {
-                vec![0; n]
-            } else {
+            adopted: if graph.is_some() {
                 Vec::new()
+            } else {
+                vec![false; n]
             },
+            cursor,
+            table,
             graph,
-            adopted: vec![false; n],
             adopters: 0,
             new_last_step: 0,
             step: 0,
             fresh: Vec::with_capacity(n),
             groups: vec![Vec::new(); n.div_ceil(BLOCK).div_ceil(GROUP)],
-            p_external: adopt_probability(params.p, params.dt),
         };
         let mut rng = stream(run_seed, SEEDING, SETUP, 0);
         for i in rand::seq::index::sample(&mut rng, n, params.initial_adopters) {
@@ -303,49 +338,47 @@ impl Bass {
         let start = block * BLOCK;
         let end = (start + BLOCK).min(n);
         let mut rng = stream(self.seed, ADOPT, step, block as u64);
-        match &self.graph {
-            None => {
-                let share = if n > 1 {
-                    self.adopters as f64 / (n - 1) as f64
-                } else {
-                    0.0
-                };
-                let prob = adopt_probability(self.p + self.q * share, self.dt);
-                for i in start..end {
-                    let u: f64 = rng.random();
-                    if !self.adopted[i] && u < prob {
-                        out.push(i as u32);
-                    }
+        if self.graph.is_some() {
+            // One draw and one comparison per agent: adopters have a
+            // threshold of 0 and never pass.
+            for (i, &c) in self.cursor[start..end].iter().enumerate() {
+                if below(rng.next_u64(), self.table[c as usize]) {
+                    out.push((start + i) as u32);
                 }
             }
-            Some(g) => {
-                for i in start..end {
-                    let u: f64 = rng.random();
-                    if self.adopted[i] {
-                        continue;
-                    }
-                    let a = self.adopted_neighbours[i];
-                    let prob = if a == 0 {
-                        self.p_external
-                    } else {
-                        let share = f64::from(a) / g.degree(i) as f64;
-                        adopt_probability(self.p + self.q * share, self.dt)
-                    };
-                    if u < prob {
-                        out.push(i as u32);
-                    }
+        } else {
+            let share = if n > 1 {
+                self.adopters as f64 / (n - 1) as f64
+            } else {
+                0.0
+            };
+            let t = threshold(adopt_probability(self.p + self.q * share, self.dt));
+            for i in start..end {
+                if below(rng.next_u64(), t) && !self.adopted[i] {
+                    out.push(i as u32);
                 }
             }
         }
     }
 
-    /// Marks this step's new adopters and updates neighbour counts.
+    /// Marks this step's new adopters and moves their neighbours' cursors
+    /// one entry on (an adopter's cursor stays at 0).
     fn apply_fresh(&mut self) {
-        for &i in &self.fresh {
-            self.adopted[i as usize] = true;
-            if let Some(g) = &self.graph {
-                for &j in g.neighbours(i as usize) {
-                    self.adopted_neighbours[j as usize] += 1;
+        match &self.graph {
+            Some(g) => {
+                for &i in &self.fresh {
+                    self.cursor[i as usize] = ADOPTED;
+                    for &j in g.neighbours(i as usize) {
+                        let c = &mut self.cursor[j as usize];
+                        if *c != ADOPTED {
+                            *c += 1;
+                        }
+                    }
+                }
+            }
+            None => {
+                for &i in &self.fresh {
+                    self.adopted[i as usize] = true;
                 }
             }
         }
@@ -353,6 +386,40 @@ impl Bass {
         self.new_last_step = self.fresh.len();
         self.fresh.clear();
     }
+}
+
+/// The cursor of an agent who has adopted: entry 0 of the table, threshold 0.
+const ADOPTED: u32 = 0;
+
+/// The threshold table and every agent's starting cursor. Entry 0 is the
+/// threshold 0 of adopters; then, for each degree k the network has, k + 1
+/// entries for a = 0..=k adopted neighbours (at most one entry per tie end
+/// plus one per degree, so it fits in u32 indices under [`MAX_TIES`]).
+/// Probabilities are `p + q * (a / k)`, the same expression as MODEL.md's
+/// hazard; an agent with no ties has the threshold of p alone.
+fn threshold_table(g: &Csr, params: &BassParams) -> (Vec<u64>, Vec<u32>) {
+    let mut start = vec![0u32; g.max_degree() + 1];
+    for i in 0..g.len() {
+        start[g.degree(i)] = 1; // present
+    }
+    let mut table = vec![0u64];
+    for (k, s) in start.iter_mut().enumerate() {
+        if *s == 0 {
+            continue;
+        }
+        *s = u32::try_from(table.len()).expect("threshold table within u32 (MAX_TIES)");
+        for a in 0..=k {
+            let hazard = if a == 0 {
+                params.p
+            } else {
+                params.p + params.q * (a as f64 / k as f64)
+            };
+            table.push(threshold(adopt_probability(hazard, params.dt)));
+        }
+    }
+    u32::try_from(table.len()).expect("threshold table within u32 (MAX_TIES)");
+    let cursor = (0..g.len()).map(|i| start[g.degree(i)]).collect();
+    (table, cursor)
 }
 
 impl Simulation for Bass {

@@ -110,12 +110,33 @@ fn edge_key(a: u32, b: u32) -> u64 {
 /// `beta`, have their far end moved to a uniformly chosen node that is
 /// neither u nor already tied to u. Degree is kept on average; no self
 /// loops or multiple edges.
+///
+/// Whether a tie exists is answered without a set of every edge: a pair at
+/// ring distance d <= k/2 is a lattice edge, present unless it was moved
+/// (one flag per lattice edge), and any other present tie is one made by
+/// rewiring (a set of only those, about `beta` of the edges).
 pub fn small_world(n: usize, k: usize, beta: f64, rng: &mut Stream) -> Csr {
     let mut edges = ring_edges(n, k);
     if beta > 0.0 {
-        let mut present: FxHashSet<u64> = edges.iter().map(|&(a, b)| edge_key(a, b)).collect();
+        let half = k / 2;
+        // The index in `edges` of the lattice edge between a and b, if they
+        // are at ring distance 1..=half (unique: half < n / 2 as k < n).
+        let lattice = |a: u32, b: u32| -> Option<usize> {
+            let (a, b) = (a as usize, b as usize);
+            let d = a.abs_diff(b);
+            let d = d.min(n - d);
+            if d == 0 || d > half {
+                return None;
+            }
+            let u = if (a + d) % n == b { a } else { b };
+            Some((d - 1) * n + u)
+        };
+        let mut moved = vec![false; edges.len()];
+        let expected = (beta * edges.len() as f64 * 1.1) as usize + 16;
+        let mut rewired: FxHashSet<u64> =
+            FxHashSet::with_capacity_and_hasher(expected.min(edges.len()), Default::default());
         let mut degree = vec![k as u32; n];
-        for edge in &mut edges {
+        for (e, edge) in edges.iter_mut().enumerate() {
             let (u, v) = *edge;
             if rng.random::<f64>() >= beta {
                 continue;
@@ -125,12 +146,20 @@ pub fn small_world(n: usize, k: usize, beta: f64, rng: &mut Stream) -> Csr {
             }
             let w = loop {
                 let w = rng.random_range(0..n as u32);
-                if w != u && !present.contains(&edge_key(u, w)) {
+                if w == u {
+                    continue;
+                }
+                let present = match lattice(u, w) {
+                    Some(i) if !moved[i] => true,
+                    _ => rewired.contains(&edge_key(u, w)),
+                };
+                if !present {
                     break w;
                 }
             };
-            present.remove(&edge_key(u, v));
-            present.insert(edge_key(u, w));
+            debug_assert_eq!(lattice(u, v), Some(e));
+            moved[e] = true;
+            rewired.insert(edge_key(u, w));
             degree[v as usize] -= 1;
             degree[w as usize] += 1;
             *edge = (u, w);
