@@ -62,10 +62,10 @@ fn step_loop(c: &mut Criterion) {
     g.finish();
 }
 
-/// The physical reference: the same synchronous Bass step written as the
-/// shortest plain loop over the same CSR arrays, one random stream, no
-/// blocks, no keys, no parallelism. ideaflow's step should reach at least
-/// half its speed.
+/// The naive physical reference: the synchronous Bass step as MODEL.md
+/// states it, one uniform per agent per step, written as the shortest plain
+/// loop over the same CSR arrays, one random stream, no blocks, no keys, no
+/// parallelism.
 fn reference_loop(c: &mut Criterion) {
     use ideaflow::model::network::{Csr, small_world};
     use rand::{RngExt, SeedableRng};
@@ -115,6 +115,88 @@ fn reference_loop(c: &mut Criterion) {
     group.finish();
 }
 
+/// The physical reference for ideaflow's own algorithm: the same event
+/// sampling (geometric skipping for agents without adopted neighbours,
+/// thinning over a list of exposed agents) written as the shortest plain
+/// loop: one random stream, no blocks, no keys, no parallelism, the
+/// probability computed with `exp` for each selected candidate.
+fn reference_skipping(c: &mut Criterion) {
+    use ideaflow::model::network::{Csr, small_world};
+    use rand::{RngExt, SeedableRng};
+    let n = 100_000;
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+    let g: Csr = small_world(n, 10, 0.1, &mut rng);
+    let (p, q, dt) = (0.03f64, 0.38f64, 0.1f64);
+    let top = -(-(p + q) * dt).exp_m1();
+    let mut group = c.benchmark_group("bass_step");
+    group.throughput(Throughput::Elements(n as u64 * STEPS));
+    group.bench_function(
+        format!("reference_skipping_small_world_100k_x{STEPS}_steps"),
+        |b| {
+            b.iter_batched(
+                || {
+                    (
+                        vec![false; n],
+                        vec![0u32; n],
+                        Vec::<u32>::new(),
+                        vec![0u32; n],
+                        Vec::<u32>::new(),
+                    )
+                },
+                |(mut adopted, mut count, mut exposed, mut place, mut fresh)| {
+                    let skip = |rng: &mut rand_xoshiro::Xoshiro256PlusPlus, rate: f64| {
+                        let e: f64 = rng.sample(rand_distr::Exp1);
+                        e / rate
+                    };
+                    for _ in 0..STEPS {
+                        fresh.clear();
+                        let mut pos = skip(&mut rng, (p + q) * dt);
+                        while pos < exposed.len() as f64 {
+                            let i = exposed[pos as usize] as usize;
+                            let share = f64::from(count[i]) / g.degree(i) as f64;
+                            let prob = -(-(p + q * share) * dt).exp_m1() / top;
+                            if rng.random::<f64>() < prob {
+                                fresh.push(i as u32);
+                            }
+                            pos = pos.floor() + 1.0 + skip(&mut rng, (p + q) * dt);
+                        }
+                        let mut pos = skip(&mut rng, p * dt);
+                        while pos < n as f64 {
+                            let i = pos as usize;
+                            if !adopted[i] && count[i] == 0 {
+                                fresh.push(i as u32);
+                            }
+                            pos = pos.floor() + 1.0 + skip(&mut rng, p * dt);
+                        }
+                        for &i in &fresh {
+                            let i = i as usize;
+                            if count[i] > 0 {
+                                let at = place[i] as usize;
+                                exposed.swap_remove(at);
+                                if let Some(&m) = exposed.get(at) {
+                                    place[m as usize] = at as u32;
+                                }
+                            }
+                            adopted[i] = true;
+                            for &j in g.neighbours(i) {
+                                let j = j as usize;
+                                if !adopted[j] && count[j] == 0 {
+                                    place[j] = exposed.len() as u32;
+                                    exposed.push(j as u32);
+                                }
+                                count[j] += 1;
+                            }
+                        }
+                    }
+                    black_box(fresh.len())
+                },
+                BatchSize::LargeInput,
+            )
+        },
+    );
+    group.finish();
+}
+
 fn build(c: &mut Criterion) {
     let mut g = c.benchmark_group("bass_build");
     g.sample_size(20);
@@ -131,5 +213,11 @@ fn build(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, step_loop, reference_loop, build);
+criterion_group!(
+    benches,
+    step_loop,
+    reference_loop,
+    reference_skipping,
+    build
+);
 criterion_main!(benches);

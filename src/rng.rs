@@ -105,6 +105,40 @@ pub fn stream(run_seed: u64, purpose: Purpose, step: u64, block: u64) -> Stream 
     Stream::seed_from_u64(key(run_seed, purpose, step, block))
 }
 
+/// Calls `select` with each position of `0..len` chosen independently with
+/// probability `1 - exp(-rate)`, in increasing order, drawing only the gaps
+/// between chosen positions: the number of positions passed over before the
+/// next chosen one is floor(E / rate) with E ~ Exp(1), which is geometric
+/// with exactly that success probability (Devroye 1986, "Non-Uniform Random
+/// Variate Generation", ch. X.2). Costs one exponential draw per chosen
+/// position (plus one) instead of one draw per position: the way to sample
+/// rare events among many candidates. `rate` = infinity chooses every
+/// position; 0 or NaN none. `select` gets the stream too, for any further
+/// draw it needs (thinning).
+#[inline]
+pub fn skip_through<R: rand::Rng + ?Sized>(
+    rng: &mut R,
+    rate: f64,
+    len: usize,
+    mut select: impl FnMut(&mut R, usize),
+) {
+    use rand::RngExt;
+    if rate.is_nan() || rate <= 0.0 {
+        return;
+    }
+    let mut pos = 0usize;
+    while pos < len {
+        let e: f64 = rng.sample(rand_distr::Exp1);
+        let gap = e / rate;
+        if gap >= (len - pos) as f64 {
+            return;
+        }
+        pos += gap as usize;
+        select(rng, pos);
+        pos += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +195,60 @@ mod tests {
         let n = 100_000;
         let mean: f64 = (0..n).map(|_| r.random::<f64>()).sum::<f64>() / n as f64;
         assert!((mean - 0.5).abs() < 5.0 * 0.000_913, "mean {mean}");
+    }
+
+    #[test]
+    fn skip_through_selects_each_position_with_the_right_chance() {
+        // 2,000 passes over 500 positions at rate 0.05: each position is
+        // chosen with probability q = 1 - e^-0.05 = 0.04877, so its count
+        // is Binomial(2000, q): mean 97.5, sd 9.6. Every count must lie
+        // within 5 sd (a false alarm has probability about 500 x 6e-7), and
+        // the overall mean within 5 sd of the total's (sd 9.6 / sqrt(500)
+        // per position). Pairs of neighbours are chosen together as often
+        // as independence says (q^2 x 2000 x 499 = 2,374, sd about 49).
+        let rate: f64 = 0.05;
+        let q = 1.0 - (-rate).exp();
+        let (passes, len) = (2000, 500);
+        let mut counts = vec![0u32; len];
+        let mut pairs = 0u32;
+        let mut rng = stream(11, Purpose(3), 0, 0);
+        let mut last = vec![false; len];
+        for _ in 0..passes {
+            last.iter_mut().for_each(|b| *b = false);
+            skip_through(&mut rng, rate, len, |_, i| {
+                counts[i] += 1;
+                last[i] = true;
+            });
+            pairs += last.windows(2).filter(|w| w[0] && w[1]).count() as u32;
+        }
+        let mean = passes as f64 * q;
+        let sd = (passes as f64 * q * (1.0 - q)).sqrt();
+        for (i, &c) in counts.iter().enumerate() {
+            assert!((f64::from(c) - mean).abs() < 5.0 * sd, "position {i}: {c}");
+        }
+        let avg = counts.iter().map(|&c| f64::from(c)).sum::<f64>() / len as f64;
+        assert!(
+            (avg - mean).abs() < 5.0 * sd / (len as f64).sqrt(),
+            "mean {avg}"
+        );
+        let expected_pairs = q * q * (passes * (len - 1)) as f64;
+        assert!(
+            (f64::from(pairs) - expected_pairs).abs() < 5.0 * expected_pairs.sqrt(),
+            "{pairs} adjacent pairs, expected {expected_pairs}"
+        );
+    }
+
+    #[test]
+    fn skip_through_handles_certain_and_impossible_rates() {
+        let mut rng = stream(1, Purpose(3), 0, 0);
+        let mut all = Vec::new();
+        skip_through(&mut rng, f64::INFINITY, 7, |_, i| all.push(i));
+        assert_eq!(all, (0..7).collect::<Vec<_>>());
+        for rate in [0.0, f64::NAN, -1.0] {
+            skip_through(&mut rng, rate, 7, |_, _| {
+                panic!("chose a position at rate {rate}")
+            });
+        }
+        skip_through(&mut rng, 1.0, 0, |_, _| panic!("chose from an empty range"));
     }
 }

@@ -12,8 +12,8 @@ use ideaflow::scenario::{self, Overrides};
 
 use crate::util::{ideaflow, write};
 
-/// 800 Bass runs of 10,000 agents: a few seconds on one thread, so a
-/// signal sent after the first checkpoint lands mid-sweep.
+/// 800 Bass runs of 50,000 agents: about 5 s on one thread, so a signal
+/// sent after the first checkpoint (1 s) lands mid-sweep.
 const SWEEP: &str = r#"
 name = "resume-sweep"
 model = "bass"
@@ -21,7 +21,7 @@ steps = 100
 replicates = 400
 seed = 11
 [bass]
-agents = 10000
+agents = 50000
 network = "small_world"
 [sweep]
 "bass.q" = [0.3, 0.45]

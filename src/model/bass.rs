@@ -13,38 +13,61 @@
 //! An agent with no ties (possible in an Erdős–Rényi graph) feels no social
 //! influence: its hazard is p alone.
 //!
-//! Random draws: one uniform per agent per step, from the stream keyed
-//! (run seed, ADOPT, step, block of `BLOCK` agents), drawn whether or not the
-//! agent has adopted, so that the draws of agent i at step t are the same in
-//! any variant of a scenario (common random numbers).
+//! How a step is drawn (exact in distribution, at a cost per event rather
+//! than per agent). Every selection below uses geometric skipping: to select
+//! each item of a list independently with probability `1 - exp(-r)`, draw
+//! the number of items passed over before the next selected one as
+//! floor(E / r) with E ~ Exp(1), which is geometric with exactly that
+//! success probability (Devroye 1986, "Non-Uniform Random Variate
+//! Generation", ch. X.2; Batagelj & Brandes 2005 use it for random graphs).
+//! - An agent with no adopted neighbour ("quiet") adopts with probability
+//!   `1 - exp(-p dt)`, the same for all of them: the block's agents are
+//!   skipped through at rate `p dt`, and a selected agent who is not quiet
+//!   is passed over.
+//! - An agent with at least one adopted neighbour ("exposed") is in its
+//!   block's list of exposed agents. Its hazard `p + q a / k` is at most
+//!   `p + q`, so the list is skipped through at rate `(p + q) dt` and a
+//!   selected agent adopts with probability
+//!   `(1 - exp(-(p + q a/k) dt)) / (1 - exp(-(p + q) dt))` (thinning; Lewis
+//!   & Shedler 1979): overall exactly its own probability. These acceptance
+//!   probabilities are tabulated once per run over the (degree, adopted
+//!   neighbours) pairs the network has, as integer thresholds; each agent
+//!   keeps a cursor into the table that moves one entry on when a neighbour
+//!   adopts. (`u < prob` for `rand`'s uniform `u = (x >> 11) / 2^53` of a
+//!   64-bit draw `x` holds exactly when `x >> 11 < ceil(prob * 2^53)`.)
+//! - On the complete graph every non-adopter has the same probability: the
+//!   block is skipped through at rate `(p + q A / (N - 1)) dt`.
 //!
-//! The step loop compares raw 64-bit draws with integer thresholds:
-//! `u < prob` for the uniform `u = (x >> 11) / 2^53` that `rand` makes from
-//! a draw `x` holds exactly when `x >> 11 < ceil(prob * 2^53)`, so this
-//! gives the same decisions as computing each probability, without an `exp`
-//! per agent per step. The thresholds of every (degree, adopted neighbours)
-//! pair the network has are tabulated once per run, and each agent keeps a
-//! cursor into that table that moves one entry on when a neighbour adopts
-//! (and points at a threshold of 0 once the agent has adopted), so a step
-//! reads one small integer per agent and a neighbour's adoption costs one
-//! increment.
+//! A step therefore costs about `agents x p dt + exposed x (p + q) dt`
+//! draws plus degree work per new adopter, instead of one draw per agent.
+//!
+//! Random draws come from the stream keyed (run seed, ADOPT, step, block of
+//! `BLOCK` agents): blocks are independent within a step, so they run in
+//! parallel with the same result on any number of threads; new adopters are
+//! applied in block order at the end of the step.
 
 use rand::Rng;
 use rayon::prelude::*;
 
 use crate::model::network::{self, Csr};
 use crate::model::{Fmt, Issue, MetricDef, Simulation};
-use crate::rng::{Purpose, SETUP, stream};
+use crate::rng::{Purpose, SETUP, StepKey, Stream, skip_through, stream};
 use crate::scenario::params::ParamSet;
 use crate::scenario::schema::{Bound, Field};
 use crate::scenario::value::round_sig12;
 
 /// Agents per random-stream block (part of the output format: changing it
 /// changes every result).
-pub const BLOCK: usize = 1024;
+pub const BLOCK: usize = 4096;
 
-/// Blocks decided by one parallel task.
-const GROUP: usize = 16;
+/// Blocks decided by one parallel task at least (a block's step is often a
+/// few microseconds).
+const MIN_BLOCKS_PER_TASK: usize = 4;
+
+/// Runs with fewer blocks than this decide them on one thread: handing work
+/// to other threads costs more than a step of a few hundred thousand agents
+/// (which is tens of microseconds). Either way the result is the same.
+const PARALLEL_BLOCKS: usize = 64;
 
 const NETWORK: Purpose = Purpose(0xB455_0001);
 const SEEDING: Purpose = Purpose(0xB455_0002);
@@ -237,20 +260,27 @@ pub struct Bass {
     /// Whether each agent has adopted (complete graph only; on a network
     /// the cursor says it).
     adopted: Vec<bool>,
-    /// Each agent's entry in `table` (CSR networks only): the threshold for
-    /// its degree k and a adopted neighbours, at `start(k) + a`; entry 0
-    /// (threshold 0) once it has adopted.
+    /// Each agent's entry in `table` (CSR networks only): the entry for its
+    /// degree k and a adopted neighbours, at `start(k) + a`; entry 0 once it
+    /// has adopted.
     cursor: Vec<u32>,
-    /// Adoption thresholds (see [`threshold`]) by (degree, adopted
-    /// neighbours), for the degrees the network has; entry 0 is 0.
+    /// Acceptance thresholds (see [`threshold`]) of an exposed agent
+    /// selected at the largest hazard, by (degree, adopted neighbours), for
+    /// the degrees the network has; entry 0 (adopted) is 0.
     table: Vec<u64>,
+    /// Per table entry: whether it is an entry for no adopted neighbours.
+    quiet: Vec<bool>,
+    /// Per block: its exposed agents (an adopted neighbour, not adopted).
+    exposed: Vec<Vec<u32>>,
+    /// Each exposed agent's place in its block's exposed list.
+    place: Vec<u32>,
+    /// Per block: its adopters of the current step (reused every step).
+    found: Vec<Vec<u32>>,
     adopters: usize,
     new_last_step: usize,
     step: u64,
     /// Adopters of the current step, applied together at its end.
     fresh: Vec<u32>,
-    /// Each parallel group's new adopters (reused every step).
-    groups: Vec<Vec<u32>>,
 }
 
 /// `1 - exp(-hazard * dt)`, computed without cancellation.
@@ -290,10 +320,11 @@ impl Bass {
             )),
             NetworkKind::Random => Some(network::erdos_renyi(n, params.degree as f64, &mut rng)),
         };
-        let (table, cursor) = match &graph {
+        let (table, quiet, cursor) = match &graph {
             Some(g) => threshold_table(g, params),
-            None => (Vec::new(), Vec::new()),
+            None => (Vec::new(), Vec::new(), Vec::new()),
         };
+        let blocks = n.div_ceil(BLOCK);
         let mut bass = Bass {
             seed: run_seed,
             p: params.p,
@@ -307,12 +338,23 @@ impl Bass {
             },
             cursor,
             table,
+            quiet,
+            exposed: if graph.is_some() {
+                vec![Vec::new(); blocks]
+            } else {
+                Vec::new()
+            },
+            place: if graph.is_some() {
+                vec![0; n]
+            } else {
+                Vec::new()
+            },
+            found: vec![Vec::new(); blocks],
             graph,
             adopters: 0,
             new_last_step: 0,
             step: 0,
             fresh: Vec::with_capacity(n),
-            groups: vec![Vec::new(); n.div_ceil(BLOCK).div_ceil(GROUP)],
         };
         let mut rng = stream(run_seed, SEEDING, SETUP, 0);
         for i in rand::seq::index::sample(&mut rng, n, params.initial_adopters) {
@@ -332,46 +374,34 @@ impl Bass {
         self.graph.as_ref()
     }
 
-    /// The agents of `block` who adopt during `step`, appended to `out`.
-    fn decide(&self, step: u64, block: usize, out: &mut Vec<u32>) {
-        let n = self.n;
-        let start = block * BLOCK;
-        let end = (start + BLOCK).min(n);
-        let mut rng = stream(self.seed, ADOPT, step, block as u64);
-        if self.graph.is_some() {
-            // One draw and one comparison per agent: adopters have a
-            // threshold of 0 and never pass.
-            for (i, &c) in self.cursor[start..end].iter().enumerate() {
-                if below(rng.next_u64(), self.table[c as usize]) {
-                    out.push((start + i) as u32);
-                }
-            }
-        } else {
-            let share = if n > 1 {
-                self.adopters as f64 / (n - 1) as f64
-            } else {
-                0.0
-            };
-            let t = threshold(adopt_probability(self.p + self.q * share, self.dt));
-            for i in start..end {
-                if below(rng.next_u64(), t) && !self.adopted[i] {
-                    out.push(i as u32);
-                }
-            }
-        }
-    }
-
     /// Marks this step's new adopters and moves their neighbours' cursors
-    /// one entry on (an adopter's cursor stays at 0).
+    /// one entry on. An adopter leaves its block's exposed list (its cursor
+    /// goes to entry 0); a neighbour who had no adopted neighbour joins its
+    /// block's list.
     fn apply_fresh(&mut self) {
         match &self.graph {
             Some(g) => {
                 for &i in &self.fresh {
+                    let c = self.cursor[i as usize];
+                    if !self.quiet[c as usize] {
+                        // Exposed: swap it out of its block's list.
+                        let list = &mut self.exposed[i as usize / BLOCK];
+                        let at = self.place[i as usize] as usize;
+                        list.swap_remove(at);
+                        if let Some(&moved) = list.get(at) {
+                            self.place[moved as usize] = at as u32;
+                        }
+                    }
                     self.cursor[i as usize] = ADOPTED;
                     for &j in g.neighbours(i as usize) {
-                        let c = &mut self.cursor[j as usize];
-                        if *c != ADOPTED {
-                            *c += 1;
+                        let c = self.cursor[j as usize];
+                        if c != ADOPTED {
+                            if self.quiet[c as usize] {
+                                let list = &mut self.exposed[j as usize / BLOCK];
+                                self.place[j as usize] = list.len() as u32;
+                                list.push(j);
+                            }
+                            self.cursor[j as usize] = c + 1;
                         }
                     }
                 }
@@ -388,21 +418,63 @@ impl Bass {
     }
 }
 
+/// What a block's step on a network reads.
+struct NetworkStep<'a> {
+    /// `p dt`: the rate at which quiet agents are selected.
+    innovation: f64,
+    /// `(p + q) dt`: the rate at which exposed agents are selected.
+    largest: f64,
+    cursor: &'a [u32],
+    table: &'a [u64],
+    quiet: &'a [bool],
+}
+
+impl NetworkStep<'_> {
+    /// One block's adopters, appended to `found`: exposed agents selected
+    /// at the largest hazard and kept with their acceptance threshold, then
+    /// quiet agents selected at the innovation hazard.
+    fn decide(
+        &self,
+        rng: &mut Stream,
+        start: usize,
+        len: usize,
+        exposed: &[u32],
+        found: &mut Vec<u32>,
+    ) {
+        skip_through(rng, self.largest, exposed.len(), |rng, k| {
+            let i = exposed[k];
+            if below(rng.next_u64(), self.table[self.cursor[i as usize] as usize]) {
+                found.push(i);
+            }
+        });
+        skip_through(rng, self.innovation, len, |_, k| {
+            let i = start + k;
+            if self.quiet[self.cursor[i] as usize] {
+                found.push(i as u32);
+            }
+        });
+    }
+}
+
 /// The cursor of an agent who has adopted: entry 0 of the table, threshold 0.
 const ADOPTED: u32 = 0;
 
-/// The threshold table and every agent's starting cursor. Entry 0 is the
-/// threshold 0 of adopters; then, for each degree k the network has, k + 1
-/// entries for a = 0..=k adopted neighbours (at most one entry per tie end
-/// plus one per degree, so it fits in u32 indices under [`MAX_TIES`]).
-/// Probabilities are `p + q * (a / k)`, the same expression as MODEL.md's
-/// hazard; an agent with no ties has the threshold of p alone.
-fn threshold_table(g: &Csr, params: &BassParams) -> (Vec<u64>, Vec<u32>) {
+/// The acceptance table, which of its entries are for no adopted
+/// neighbours, and every agent's starting cursor. Entry 0 is the threshold 0
+/// of adopters; then, for each degree k the network has, k + 1 entries for
+/// a = 0..=k adopted neighbours (at most one entry per tie end plus one per
+/// degree, so it fits in u32 indices under [`MAX_TIES`]): the probability
+/// of adopting at hazard `p + q * (a / k)` (MODEL.md's expression) divided
+/// by that at the largest hazard `p + q`. Entries for a = 0 are not used in
+/// draws (quiet agents are selected at rate p dt directly).
+fn threshold_table(g: &Csr, params: &BassParams) -> (Vec<u64>, Vec<bool>, Vec<u32>) {
     let mut start = vec![0u32; g.max_degree() + 1];
     for i in 0..g.len() {
         start[g.degree(i)] = 1; // present
     }
+    let largest = params.p + params.q;
     let mut table = vec![0u64];
+    let mut quiet = vec![false];
     for (k, s) in start.iter_mut().enumerate() {
         if *s == 0 {
             continue;
@@ -414,12 +486,15 @@ fn threshold_table(g: &Csr, params: &BassParams) -> (Vec<u64>, Vec<u32>) {
             } else {
                 params.p + params.q * (a as f64 / k as f64)
             };
-            table.push(threshold(adopt_probability(hazard, params.dt)));
+            table.push(threshold(
+                adopt_probability(hazard, params.dt) / adopt_probability(largest, params.dt),
+            ));
+            quiet.push(a == 0);
         }
     }
     u32::try_from(table.len()).expect("threshold table within u32 (MAX_TIES)");
     let cursor = (0..g.len()).map(|i| start[g.degree(i)]).collect();
-    (table, cursor)
+    (table, quiet, cursor)
 }
 
 impl Simulation for Bass {
@@ -437,23 +512,74 @@ impl Simulation for Bass {
 
     fn step(&mut self, step: u64) {
         self.step = step;
-        // Groups of blocks decide in parallel (each block has its own keyed
-        // stream, so the result is the same on any number of threads); the
-        // new adopters are then applied in block order.
-        let mut groups = std::mem::take(&mut self.groups);
-        let this = &*self;
-        groups.par_iter_mut().enumerate().for_each(|(g, out)| {
-            out.clear();
-            let first = g * GROUP;
-            let last = (first + GROUP).min(this.n.div_ceil(BLOCK));
-            for block in first..last {
-                this.decide(step, block, out);
+        let n = self.n;
+        let key = StepKey::new(self.seed, ADOPT, step);
+        let dt = self.dt;
+        let mut found = std::mem::take(&mut self.found);
+        match &self.graph {
+            Some(_) => {
+                let net = NetworkStep {
+                    innovation: self.p * dt,
+                    largest: (self.p + self.q) * dt,
+                    cursor: &self.cursor,
+                    table: &self.table,
+                    quiet: &self.quiet,
+                };
+                let decide = |b: usize, exposed: &Vec<u32>, found: &mut Vec<u32>| {
+                    found.clear();
+                    let start = b * BLOCK;
+                    let mut rng = key.block(b as u64);
+                    net.decide(&mut rng, start, BLOCK.min(n - start), exposed, found);
+                };
+                if found.len() < PARALLEL_BLOCKS {
+                    for (b, (e, f)) in self.exposed.iter().zip(&mut found).enumerate() {
+                        decide(b, e, f);
+                    }
+                } else {
+                    self.exposed
+                        .par_iter()
+                        .zip(found.par_iter_mut())
+                        .enumerate()
+                        .with_min_len(MIN_BLOCKS_PER_TASK)
+                        .for_each(|(b, (e, f))| decide(b, e, f));
+                }
             }
-        });
-        for out in &groups {
-            self.fresh.extend_from_slice(out);
+            None => {
+                let share = if n > 1 {
+                    self.adopters as f64 / (n - 1) as f64
+                } else {
+                    0.0
+                };
+                let rate = (self.p + self.q * share) * dt;
+                let adopted = &self.adopted;
+                let decide = |b: usize, found: &mut Vec<u32>| {
+                    found.clear();
+                    let start = b * BLOCK;
+                    let len = BLOCK.min(n - start);
+                    let mut rng = key.block(b as u64);
+                    skip_through(&mut rng, rate, len, |_, k| {
+                        if !adopted[start + k] {
+                            found.push((start + k) as u32);
+                        }
+                    });
+                };
+                if found.len() < PARALLEL_BLOCKS {
+                    for (b, f) in found.iter_mut().enumerate() {
+                        decide(b, f);
+                    }
+                } else {
+                    found
+                        .par_iter_mut()
+                        .enumerate()
+                        .with_min_len(MIN_BLOCKS_PER_TASK)
+                        .for_each(|(b, f)| decide(b, f));
+                }
+            }
         }
-        self.groups = groups;
+        for f in &found {
+            self.fresh.extend_from_slice(f);
+        }
+        self.found = found;
         self.apply_fresh();
     }
 }

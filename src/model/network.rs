@@ -10,7 +10,7 @@
 use rand::RngExt;
 use rustc_hash::FxHashSet;
 
-use crate::rng::Stream;
+use crate::rng::{Stream, skip_through};
 
 /// An undirected graph in compressed sparse row form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,22 +81,9 @@ impl Csr {
     }
 }
 
-/// The edges of a ring lattice: every node tied to the `k / 2` nearest
-/// nodes on each side (`k` even, `k < n`).
-fn ring_edges(n: usize, k: usize) -> Vec<(u32, u32)> {
-    let half = k / 2;
-    let mut edges = Vec::with_capacity(n * half);
-    for j in 1..=half {
-        for u in 0..n {
-            edges.push((u as u32, ((u + j) % n) as u32));
-        }
-    }
-    edges
-}
-
 /// Ring lattice of `n` nodes with degree `k` (even, less than `n`).
 pub fn ring(n: usize, k: usize) -> Csr {
-    Csr::from_edges(n, &ring_edges(n, k))
+    lattice_with_rewiring(n, k, &[false; 0], &[], &vec![k as u32; n])
 }
 
 fn edge_key(a: u32, b: u32) -> u64 {
@@ -106,21 +93,27 @@ fn edge_key(a: u32, b: u32) -> u64 {
 
 /// Watts–Strogatz small world (Watts & Strogatz 1998, "Collective dynamics
 /// of 'small-world' networks", Nature 393): a ring lattice of degree `k`
-/// whose edges (u, u + j) are visited for j = 1..k/2 and, with probability
-/// `beta`, have their far end moved to a uniformly chosen node that is
-/// neither u nor already tied to u. Degree is kept on average; no self
-/// loops or multiple edges.
+/// whose edges (u, u + j), taken for j = 1..k/2 and u = 0..n, each have,
+/// with probability `beta`, their far end moved to a uniformly chosen node
+/// that is neither u nor already tied to u. Degree is kept on average; no
+/// self loops or multiple edges.
 ///
-/// Whether a tie exists is answered without a set of every edge: a pair at
-/// ring distance d <= k/2 is a lattice edge, present unless it was moved
-/// (one flag per lattice edge), and any other present tie is one made by
-/// rewiring (a set of only those, about `beta` of the edges).
+/// The edges to rewire are chosen by geometric skipping (one draw per
+/// rewired edge, see [`skip_through`]), and the lattice is never listed edge
+/// by edge: a pair at ring distance d <= k/2 is a lattice edge, present
+/// unless it was moved (one flag per lattice edge), and any other present
+/// tie is one made by rewiring (a set of only those). The neighbour lists
+/// are written straight into CSR form.
 pub fn small_world(n: usize, k: usize, beta: f64, rng: &mut Stream) -> Csr {
-    let mut edges = ring_edges(n, k);
-    if beta > 0.0 {
-        let half = k / 2;
-        // The index in `edges` of the lattice edge between a and b, if they
-        // are at ring distance 1..=half (unique: half < n / 2 as k < n).
+    let half = k / 2;
+    let lattice_edges = n * half;
+    let mut moved = vec![false; if beta > 0.0 { lattice_edges } else { 0 }];
+    let mut added: Vec<(u32, u32)> = Vec::new();
+    let mut degree = vec![k as u32; n];
+    if beta > 0.0 && lattice_edges > 0 {
+        // The index of the lattice edge between a and b, if they are at
+        // ring distance 1..=half (unique: half < n / 2 as k < n); edge
+        // (u, u + j) has index (j - 1) n + u.
         let lattice = |a: u32, b: u32| -> Option<usize> {
             let (a, b) = (a as usize, b as usize);
             let d = a.abs_diff(b);
@@ -128,21 +121,22 @@ pub fn small_world(n: usize, k: usize, beta: f64, rng: &mut Stream) -> Csr {
             if d == 0 || d > half {
                 return None;
             }
-            let u = if (a + d) % n == b { a } else { b };
+            let ahead = if a + d >= n { a + d - n } else { a + d };
+            let u = if ahead == b { a } else { b };
             Some((d - 1) * n + u)
         };
-        let mut moved = vec![false; edges.len()];
-        let expected = (beta * edges.len() as f64 * 1.1) as usize + 16;
+        let expected = (beta * lattice_edges as f64 * 1.1) as usize + 16;
         let mut rewired: FxHashSet<u64> =
-            FxHashSet::with_capacity_and_hasher(expected.min(edges.len()), Default::default());
-        let mut degree = vec![k as u32; n];
-        for (e, edge) in edges.iter_mut().enumerate() {
-            let (u, v) = *edge;
-            if rng.random::<f64>() >= beta {
-                continue;
-            }
+            FxHashSet::with_capacity_and_hasher(expected.min(lattice_edges), Default::default());
+        added.reserve(expected.min(lattice_edges));
+        // Probability beta per edge is rate -ln(1 - beta) (infinite at 1).
+        let rate = -(-beta).ln_1p();
+        skip_through(rng, rate, lattice_edges, |rng, e| {
+            let (u, j) = (e % n, e / n + 1);
+            let v = if u + j >= n { u + j - n } else { u + j };
+            let u = u as u32;
             if degree[u as usize] as usize >= n - 1 {
-                continue; // u is tied to everyone: nothing to rewire to
+                return; // u is tied to everyone: nothing to rewire to
             }
             let w = loop {
                 let w = rng.random_range(0..n as u32);
@@ -157,15 +151,80 @@ pub fn small_world(n: usize, k: usize, beta: f64, rng: &mut Stream) -> Csr {
                     break w;
                 }
             };
-            debug_assert_eq!(lattice(u, v), Some(e));
             moved[e] = true;
             rewired.insert(edge_key(u, w));
-            degree[v as usize] -= 1;
+            added.push((u, w));
+            degree[v] -= 1;
             degree[w as usize] += 1;
-            *edge = (u, w);
+        });
+    }
+    lattice_with_rewiring(n, k, &moved, &added, &degree)
+}
+
+/// The CSR form of a ring lattice of degree `k` without the lattice edges
+/// flagged in `moved` (indexed as in [`small_world`]; empty for none), plus
+/// the edges `added`; `degree` is every node's resulting degree. Each
+/// node's list holds its kept lattice ties (nearest first, behind then
+/// ahead) and then its added ties in the order they were made.
+fn lattice_with_rewiring(
+    n: usize,
+    k: usize,
+    moved: &[bool],
+    added: &[(u32, u32)],
+    degree: &[u32],
+) -> Csr {
+    let half = k / 2;
+    let mut offsets = vec![0usize; n + 1];
+    for i in 0..n {
+        offsets[i + 1] = offsets[i] + degree[i] as usize;
+    }
+    let mut targets = vec![0u32; offsets[n]];
+    // How many of each node's slots are filled.
+    let mut filled = vec![0u32; n];
+    let wrap = |x: usize| if x >= n { x - n } else { x };
+    if moved.is_empty() {
+        for u in 0..n {
+            let row = &mut targets[offsets[u]..offsets[u] + k];
+            for j in 1..=half {
+                row[2 * j - 2] = wrap(u + n - j) as u32;
+                row[2 * j - 1] = wrap(u + j) as u32;
+            }
+            filled[u] = k as u32;
+        }
+    } else {
+        for u in 0..n {
+            // Written without branches: a moved tie's slot is overwritten by
+            // the next kept one. (The row has room for every lattice tie it
+            // keeps plus the ties added to it, so a spare write at the end
+            // lands inside the row or is cut off below.)
+            let start = offsets[u];
+            let end = offsets[u + 1];
+            let mut at = start;
+            for j in 1..=half {
+                let behind = wrap(u + n - j);
+                let ahead = wrap(u + j);
+                let keep_behind = !moved[(j - 1) * n + behind];
+                let keep_ahead = !moved[(j - 1) * n + u];
+                if at < end {
+                    targets[at] = behind as u32;
+                }
+                at += usize::from(keep_behind);
+                if at < end {
+                    targets[at] = ahead as u32;
+                }
+                at += usize::from(keep_ahead);
+            }
+            filled[u] = (at - start) as u32;
         }
     }
-    Csr::from_edges(n, &edges)
+    for &(a, b) in added {
+        for (x, y) in [(a, b), (b, a)] {
+            targets[offsets[x as usize] + filled[x as usize] as usize] = y;
+            filled[x as usize] += 1;
+        }
+    }
+    debug_assert!((0..n).all(|i| filled[i] == degree[i]));
+    Csr { offsets, targets }
 }
 
 /// Erdős–Rényi G(n, p) with p = `mean_degree / (n - 1)`, generated in
@@ -183,11 +242,14 @@ pub fn erdos_renyi(n: usize, mean_degree: f64, rng: &mut Stream) -> Csr {
             }
         } else if p > 0.0 {
             edges.reserve((p * (n as f64) * (n as f64 - 1.0) / 2.0 * 1.05) as usize);
-            let log_q = (-p).ln_1p();
+            // Pairs passed over before the next edge: floor(E / rate) with
+            // E ~ Exp(1) and rate = -ln(1 - p), geometric with success p.
+            let rate = -(-p).ln_1p();
             let (mut v, mut w): (usize, i64) = (1, -1);
             while v < n {
-                let r: f64 = rng.random();
-                w += 1 + ((-r).ln_1p() / log_q).floor() as i64;
+                let e: f64 = rng.sample(rand_distr::Exp1);
+                let gap = (e / rate).min(i64::MAX as f64 / 4.0);
+                w += 1 + gap as i64;
                 while w >= v as i64 && v < n {
                     w -= v as i64;
                     v += 1;
@@ -254,6 +316,25 @@ mod tests {
             / 2;
         // Expected 0.3 * 5000 = 1500 (a few rewired ends land back within 5).
         assert!((1300..1700).contains(&off), "{off} rewired edges");
+    }
+
+    #[test]
+    fn small_worlds_of_every_density_are_simple_with_every_tie_kept() {
+        // Dense lattices (k close to n) make rewiring run out of targets
+        // and leave moved and added ties in every position of a row.
+        for (n, k) in [(3, 2), (6, 4), (12, 10), (13, 12), (50, 8), (200, 6)] {
+            for beta in [0.0, 0.05, 0.5, 0.95, 1.0] {
+                for seed in 0..20 {
+                    let mut r = stream(seed, Purpose(1), 0, 0);
+                    let g = small_world(n, k, beta, &mut r);
+                    assert_eq!(g.edge_count(), n * k / 2, "n {n} k {k} beta {beta}");
+                    assert!(is_simple(&g) && is_symmetric(&g), "n {n} k {k} beta {beta}");
+                    if beta == 0.0 {
+                        assert_eq!(g, ring(n, k));
+                    }
+                }
+            }
+        }
     }
 
     #[test]
