@@ -15,15 +15,22 @@ use crate::rng::{Stream, skip_through};
 /// An undirected graph in compressed sparse row form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Csr {
-    offsets: Vec<usize>,
+    /// u32 is enough: a network holds at most `MAX_TIES` (10^9) tie ends.
+    offsets: Vec<u32>,
     targets: Vec<u32>,
+}
+
+/// An offset into the neighbour lists, which fit in u32 indices.
+fn offset(x: usize) -> u32 {
+    u32::try_from(x).expect("at most u32::MAX tie ends (bass.rs MAX_TIES is 10^9)")
 }
 
 impl Csr {
     /// Builds a graph of `n` nodes from undirected edges (each stored in
     /// both directions). Neighbour lists keep the order of `edges`.
     pub fn from_edges(n: usize, edges: &[(u32, u32)]) -> Csr {
-        let mut offsets = vec![0usize; n + 1];
+        let mut offsets = vec![0u32; n + 1];
+        offset(2 * edges.len());
         for &(a, b) in edges {
             offsets[a as usize + 1] += 1;
             offsets[b as usize + 1] += 1;
@@ -32,11 +39,11 @@ impl Csr {
             offsets[i + 1] += offsets[i];
         }
         let mut fill = offsets.clone();
-        let mut targets = vec![0u32; offsets[n]];
+        let mut targets = vec![0u32; offsets[n] as usize];
         for &(a, b) in edges {
-            targets[fill[a as usize]] = b;
+            targets[fill[a as usize] as usize] = b;
             fill[a as usize] += 1;
-            targets[fill[b as usize]] = a;
+            targets[fill[b as usize] as usize] = a;
             fill[b as usize] += 1;
         }
         Csr { offsets, targets }
@@ -60,13 +67,13 @@ impl Csr {
     /// Degree of node `i`.
     #[inline]
     pub fn degree(&self, i: usize) -> usize {
-        self.offsets[i + 1] - self.offsets[i]
+        (self.offsets[i + 1] - self.offsets[i]) as usize
     }
 
     /// Neighbours of node `i`.
     #[inline]
     pub fn neighbours(&self, i: usize) -> &[u32] {
-        &self.targets[self.offsets[i]..self.offsets[i + 1]]
+        &self.targets[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
 
     /// Largest degree.
@@ -76,14 +83,14 @@ impl Csr {
 
     /// Bytes held by the structure.
     pub fn bytes(&self) -> usize {
-        self.offsets.len() * std::mem::size_of::<usize>()
+        self.offsets.len() * std::mem::size_of::<u32>()
             + self.targets.len() * std::mem::size_of::<u32>()
     }
 }
 
 /// Ring lattice of `n` nodes with degree `k` (even, less than `n`).
 pub fn ring(n: usize, k: usize) -> Csr {
-    lattice_with_rewiring(n, k, &[false; 0], &[], &vec![k as u32; n])
+    lattice_with_rewiring(n, k, &[false; 0], &[], vec![k as u32; n])
 }
 
 fn edge_key(a: u32, b: u32) -> u64 {
@@ -131,8 +138,15 @@ pub fn small_world(n: usize, k: usize, beta: f64, rng: &mut Stream) -> Csr {
         added.reserve(expected.min(lattice_edges));
         // Probability beta per edge is rate -ln(1 - beta) (infinite at 1).
         let rate = -(-beta).ln_1p();
+        // Edge e is (u, u + j) with j - 1 = e / n and u = e % n, found by
+        // moving on from the last edge rather than by dividing.
+        let (mut j, mut row_start) = (1, 0);
         skip_through(rng, rate, lattice_edges, |rng, e| {
-            let (u, j) = (e % n, e / n + 1);
+            while e >= row_start + n {
+                row_start += n;
+                j += 1;
+            }
+            let u = e - row_start;
             let v = if u + j >= n { u + j - n } else { u + j };
             let u = u as u32;
             if degree[u as usize] as usize >= n - 1 {
@@ -158,7 +172,7 @@ pub fn small_world(n: usize, k: usize, beta: f64, rng: &mut Stream) -> Csr {
             degree[w as usize] += 1;
         });
     }
-    lattice_with_rewiring(n, k, &moved, &added, &degree)
+    lattice_with_rewiring(n, k, &moved, &added, degree)
 }
 
 /// The CSR form of a ring lattice of degree `k` without the lattice edges
@@ -171,20 +185,24 @@ fn lattice_with_rewiring(
     k: usize,
     moved: &[bool],
     added: &[(u32, u32)],
-    degree: &[u32],
+    degree: Vec<u32>,
 ) -> Csr {
     let half = k / 2;
-    let mut offsets = vec![0usize; n + 1];
+    let mut offsets = vec![0u32; n + 1];
+    let mut total = 0usize;
     for i in 0..n {
-        offsets[i + 1] = offsets[i] + degree[i] as usize;
+        total += degree[i] as usize;
+        offsets[i + 1] = offset(total);
     }
-    let mut targets = vec![0u32; offsets[n]];
-    // How many of each node's slots are filled.
-    let mut filled = vec![0u32; n];
+    // One spare slot at the end: see below.
+    let mut targets = vec![0u32; total + 1];
+    // How many of each node's slots are filled (reusing `degree`).
+    let mut filled = degree;
     let wrap = |x: usize| if x >= n { x - n } else { x };
     if moved.is_empty() {
         for u in 0..n {
-            let row = &mut targets[offsets[u]..offsets[u] + k];
+            let start = offsets[u] as usize;
+            let row = &mut targets[start..start + k];
             for j in 1..=half {
                 row[2 * j - 2] = wrap(u + n - j) as u32;
                 row[2 * j - 1] = wrap(u + j) as u32;
@@ -193,37 +211,33 @@ fn lattice_with_rewiring(
         }
     } else {
         for u in 0..n {
-            // Written without branches: a moved tie's slot is overwritten by
-            // the next kept one. (The row has room for every lattice tie it
-            // keeps plus the ties added to it, so a spare write at the end
-            // lands inside the row or is cut off below.)
-            let start = offsets[u];
-            let end = offsets[u + 1];
+            // Written without branches: every tie is written at the next
+            // free slot, which moves on only if the tie is kept. A row keeps
+            // at most as many lattice ties as its degree, so a write past
+            // its last kept tie lands in its own added ties' slots, in the
+            // next row's first slot (rewritten when that row is filled, as
+            // rows are filled in order), or in the spare slot at the end;
+            // added ties are written after every row.
+            let start = offsets[u] as usize;
             let mut at = start;
             for j in 1..=half {
                 let behind = wrap(u + n - j);
-                let ahead = wrap(u + j);
-                let keep_behind = !moved[(j - 1) * n + behind];
-                let keep_ahead = !moved[(j - 1) * n + u];
-                if at < end {
-                    targets[at] = behind as u32;
-                }
-                at += usize::from(keep_behind);
-                if at < end {
-                    targets[at] = ahead as u32;
-                }
-                at += usize::from(keep_ahead);
+                targets[at] = behind as u32;
+                at += usize::from(!moved[(j - 1) * n + behind]);
+                targets[at] = wrap(u + j) as u32;
+                at += usize::from(!moved[(j - 1) * n + u]);
             }
             filled[u] = (at - start) as u32;
         }
     }
     for &(a, b) in added {
         for (x, y) in [(a, b), (b, a)] {
-            targets[offsets[x as usize] + filled[x as usize] as usize] = y;
+            targets[(offsets[x as usize] + filled[x as usize]) as usize] = y;
             filled[x as usize] += 1;
         }
     }
-    debug_assert!((0..n).all(|i| filled[i] == degree[i]));
+    targets.truncate(total);
+    debug_assert!((0..n).all(|i| offsets[i] + filled[i] == offsets[i + 1]));
     Csr { offsets, targets }
 }
 
