@@ -352,6 +352,48 @@ pub fn belief_diversity<'a>(beliefs: impl Iterator<Item = &'a Ternary>, dims: Di
     sum / dims.m() as f64
 }
 
+/// [`belief_diversity`] of a large population, counted in parallel over
+/// fixed chunks of beliefs: the per-dimension counts are integers, so the
+/// result is identical to the sequential count on any number of threads.
+pub fn belief_diversity_parallel(beliefs: &[Ternary], dims: Dims) -> f64 {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 16;
+    if beliefs.len() <= CHUNK {
+        return belief_diversity(beliefs.iter(), dims, beliefs.len() as u64);
+    }
+    let m = dims.m();
+    let count = |chunk: &[Ternary]| {
+        let mut pos = ColumnCounter::new(chunk.len() as u64);
+        let mut zero = ColumnCounter::new(chunk.len() as u64);
+        for b in chunk {
+            pos.add(b.pos);
+            zero.add(b.zeros(dims));
+        }
+        let mut out = ([0u64; 64], [0u64; 64]);
+        for d in 0..m {
+            out.0[d as usize] = pos.count(d);
+            out.1[d as usize] = zero.count(d);
+        }
+        out
+    };
+    let (pos, zero) = beliefs.par_chunks(CHUNK).map(count).reduce(
+        || ([0u64; 64], [0u64; 64]),
+        |mut a, b| {
+            for d in 0..64 {
+                a.0[d] += b.0[d];
+                a.1[d] += b.1[d];
+            }
+            a
+        },
+    );
+    let total = beliefs.len() as u64;
+    let mut sum = 0.0;
+    for d in 0..m as usize {
+        sum += pair_difference([total - pos[d] - zero[d], zero[d], pos[d]]);
+    }
+    sum / f64::from(m)
+}
+
 /// Code learning from a majority (March 1991): on each dimension where the
 /// majority `maj` (+1/-1, with margin `k`) differs from the code, the code
 /// moves with probability `1 - (1 - p2)^k`: straight to the majority
@@ -590,5 +632,21 @@ mod tests {
         let mut code = t(&[-1, 1, 0]);
         never.learn(&mut code, &votes, dims, &mut r);
         assert_eq!(values(code, 3), vec![-1, 1, 0]);
+    }
+
+    #[test]
+    fn parallel_belief_diversity_equals_the_sequential_count() {
+        use rand::SeedableRng;
+        let dims = Dims::new(30);
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(4);
+        for n in [1usize, 2, 5, (1 << 16) + 1, 200_003] {
+            let pop: Vec<Ternary> = (0..n).map(|_| Ternary::uniform(&mut rng, dims)).collect();
+            let seq = belief_diversity(pop.iter(), dims, n as u64);
+            let par = belief_diversity_parallel(&pop, dims);
+            assert!(
+                seq.to_bits() == par.to_bits() || (seq.is_nan() && par.is_nan()),
+                "n {n}: {seq} vs {par}"
+            );
+        }
     }
 }

@@ -1319,7 +1319,7 @@ impl Simulation for Climate {
             .map(|t| f64::from(t.code.score(self.reality)))
             .sum();
         out[m::ORG_KNOWLEDGE] = mscore / (self.teams.len() as f64 * f64::from(self.dims.m()));
-        out[m::DIVERSITY] = knowledge::belief_diversity(self.beliefs.iter(), self.dims, n as u64);
+        out[m::DIVERSITY] = knowledge::belief_diversity_parallel(&self.beliefs, self.dims);
         let mean = self.psi.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
         out[m::PSI_MEAN] = mean;
         out[m::PSI_SD] = if n > 1.0 {
