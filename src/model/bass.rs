@@ -540,6 +540,12 @@ impl Simulation for Bass {
     fn step(&mut self, step: u64) {
         self.step = step;
         let n = self.n;
+        if self.adopters == n {
+            // Nobody is left to adopt: no draws needed (each step has its
+            // own streams, so later steps are unaffected).
+            self.new_last_step = 0;
+            return;
+        }
         let key = StepKey::new(self.seed, ADOPT, step);
         let dt = self.dt;
         let mut found = std::mem::take(&mut self.found);
