@@ -95,6 +95,18 @@ pub enum Error {
         /// The folder.
         path: PathBuf,
     },
+    /// Another process is writing to the output folder.
+    #[error(
+        "output folder {} is in use by another ideaflow process{}; wait for it to finish, or use --out to choose another folder",
+        path.display(),
+        pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    OutputBusy {
+        /// The folder.
+        path: PathBuf,
+        /// The process holding it, when known.
+        pid: Option<u32>,
+    },
     /// `--resume` found nothing to continue.
     #[error("cannot resume in {}: {reason}", path.display())]
     NothingToResume {
@@ -169,6 +181,7 @@ impl Error {
                 | Error::OutputExists { .. }
                 | Error::OutputNotDir { .. }
                 | Error::OutputInterrupted { .. }
+                | Error::OutputBusy { .. }
                 | Error::NothingToResume { .. }
                 | Error::ResumeMismatch { .. }
                 | Error::NoSuchRun { .. }

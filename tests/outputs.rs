@@ -232,6 +232,7 @@ fn no_partial_files_remain_and_manifest_describes_the_run() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(names.iter().all(|n| !n.ends_with(".partial")), "{names:?}");
+    assert!(!names.iter().any(|n| n == ".ideaflow.lock"), "{names:?}");
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["program"]["name"], "ideaflow");

@@ -160,6 +160,49 @@ fn sigint_mid_sweep_keeps_every_finished_run_and_resume_is_byte_identical() {
 
 #[cfg(unix)]
 #[test]
+fn a_second_process_on_the_same_folder_stops_and_leaves_the_first_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(dir.path(), "s.toml", SWEEP);
+    let out = dir.path().join("out");
+    let child = spawn(&["-q", "-j", "2"], &s, &out);
+    wait_for(&out.join("runs.csv.partial"));
+    // Even --force must not touch the files of a run in progress (without
+    // the lock it would remove the first run's partial files).
+    for extra in [&["--force"][..], &["--resume"][..]] {
+        ideaflow()
+            .args(["run", "-q", "--out"])
+            .arg(&out)
+            .arg(&s)
+            .args(extra)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(
+                "in use by another ideaflow process",
+            ))
+            .stderr(predicates::str::contains(format!("pid {}", child.id())));
+    }
+    let res = child.wait_with_output().unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert_identical_to_reference(&out);
+    assert!(
+        !out.join(".ideaflow.lock").exists(),
+        "lock file left behind"
+    );
+    // Once the first has finished, the folder is free again.
+    ideaflow()
+        .args(["run", "-q", "--force", "--steps", "3", "--out"])
+        .arg(&out)
+        .arg(&s)
+        .assert()
+        .success();
+}
+
+#[cfg(unix)]
+#[test]
 fn sigkill_after_a_checkpoint_resumes_from_it_byte_identically() {
     let dir = tempfile::tempdir().unwrap();
     let s = write(dir.path(), "s.toml", SWEEP);

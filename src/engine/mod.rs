@@ -21,7 +21,7 @@ use crate::output::runs::RunsCsv;
 use crate::output::summary::SummaryCsv;
 use crate::output::teams::TeamsCsv;
 use crate::output::timeseries::TimeseriesCsv;
-use crate::output::{Layout, RESUME_FILE, Sink, Staging};
+use crate::output::{FolderLock, Layout, RESUME_FILE, Sink, Staging};
 use crate::scenario::Experiment;
 pub use run::Cancel;
 use run::{RunFault, RunId};
@@ -278,6 +278,13 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
     // The folder: fresh, or reopened at the last checkpoint.
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let (mut staging, earlier, mut last_checkpoint) = if opts.resume {
+        // Before reading its state: a folder another process is writing to
+        // is busy, not interrupted.
+        let lock = if opts.out_dir.is_dir() {
+            Some(FolderLock::acquire(&opts.out_dir)?)
+        } else {
+            None
+        };
         let state = match checkpoint::read(&opts.out_dir)? {
             checkpoint::Found::Interrupted(state) => state,
             checkpoint::Found::Complete(m) => {
@@ -315,7 +322,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
                 message: "its files are not those this experiment writes".into(),
             });
         }
-        let (staging, writers) = Staging::reopen(&opts.out_dir, &state.files)?;
+        let (staging, writers) = Staging::reopen(&opts.out_dir, &state.files, lock)?;
         for ((name, w), f) in names.iter().zip(writers).zip(&state.files) {
             let mut sink = make_sink(name, w, &layout, false).map_err(io(name))?;
             sink.restore(f).map_err(|message| Error::ResumeState {

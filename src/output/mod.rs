@@ -37,6 +37,93 @@ pub const RESULT_FILES: &[&str] = &[
 /// Suffix of files being written.
 pub const PARTIAL_SUFFIX: &str = ".partial";
 
+/// The lock file of an output folder, present while a process writes there.
+pub const LOCK_FILE: &str = ".ideaflow.lock";
+
+/// An exclusive lock on an output folder, held by the process writing its
+/// files (run, resume, merge, compare), so that a second process started on
+/// the same folder stops at once instead of removing or overwriting the
+/// first one's files. The operating system releases the lock when the
+/// process ends in any way, even killed; the lock file is removed when the
+/// lock is dropped.
+#[derive(Debug)]
+pub struct FolderLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl FolderLock {
+    /// Takes the lock of `dir` (which must exist), or says which process
+    /// holds it.
+    pub fn acquire(dir: &Path) -> Result<FolderLock, Error> {
+        let path = dir.join(LOCK_FILE);
+        loop {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|source| Error::OutputUnwritable {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let pid = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| t.trim().parse().ok());
+                    return Err(Error::OutputBusy {
+                        path: dir.to_path_buf(),
+                        pid,
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+            }
+            // The process that held the lock removes the file before
+            // releasing it: a lock won on a file no longer at `path` guards
+            // nothing, so open the path again.
+            if !same_file(&file, &path) {
+                continue;
+            }
+            let mut lock = FolderLock { file, path };
+            let pid = std::process::id().to_string();
+            // The pid is only for the message of a process that finds the
+            // folder busy; failing to write it changes nothing else.
+            let _ = lock.file.set_len(0);
+            let _ = lock.file.write_all(pid.as_bytes());
+            return Ok(lock);
+        }
+    }
+}
+
+impl Drop for FolderLock {
+    fn drop(&mut self) {
+        // Removed while still locked (the file closes after this), so that
+        // no other process can lock the file and then see it vanish.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether the open `file` is the file at `path`.
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Whether the open `file` is the file at `path` (without inode numbers,
+/// assume so: the lock still excludes concurrent writers, only the rare
+/// race with a process that is just releasing it is not covered).
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
+}
+
 /// The state of an interrupted experiment, from which `--resume` continues.
 pub const RESUME_FILE: &str = "resume.json";
 
@@ -134,18 +221,29 @@ pub struct Staging {
     dir: PathBuf,
     staged: Vec<&'static str>,
     discard_on_drop: bool,
+    /// Held until the staging is dropped (after its files are removed or
+    /// renamed: fields drop after `Drop::drop`).
+    _lock: FolderLock,
 }
 
 impl Staging {
     /// Checks and creates the output folder. A folder that already holds
     /// results, or an interrupted experiment, is refused unless `force`.
     pub fn prepare(dir: &Path, force: bool) -> Result<Staging, Error> {
-        if dir.exists() {
-            if !dir.is_dir() {
-                return Err(Error::OutputNotDir {
-                    path: dir.to_path_buf(),
-                });
-            }
+        let unwritable = |source| Error::OutputUnwritable {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let existed = dir.exists();
+        if existed && !dir.is_dir() {
+            return Err(Error::OutputNotDir {
+                path: dir.to_path_buf(),
+            });
+        }
+        std::fs::create_dir_all(dir).map_err(unwritable)?;
+        // Before looking at (and perhaps removing) anything in the folder.
+        let lock = FolderLock::acquire(dir)?;
+        if existed {
             let resume = dir.join(RESUME_FILE);
             if resume.exists() {
                 if !force {
@@ -167,11 +265,6 @@ impl Staging {
                 });
             }
         }
-        let unwritable = |source| Error::OutputUnwritable {
-            path: dir.to_path_buf(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(unwritable)?;
         // Find out now, before any work, that files can be made there.
         let probe = dir.join(".ideaflow-write-test");
         File::create(&probe).map_err(unwritable)?;
@@ -188,6 +281,7 @@ impl Staging {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
             discard_on_drop: true,
+            _lock: lock,
         })
     }
 
@@ -195,15 +289,22 @@ impl Staging {
     /// each is found under its final or its partial name, renamed to the
     /// partial name, truncated to the checkpoint's length and positioned at
     /// its end. The old manifest is removed (a new one is written when the
-    /// experiment stops again).
+    /// experiment stops again). `lock` is the folder's lock if the caller
+    /// already holds it.
     pub fn reopen(
         dir: &Path,
         files: &[FileState],
+        lock: Option<FolderLock>,
     ) -> Result<(Staging, Vec<BufWriter<File>>), Error> {
+        let lock = match lock {
+            Some(lock) => lock,
+            None => FolderLock::acquire(dir)?,
+        };
         let mut staging = Staging {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
             discard_on_drop: true,
+            _lock: lock,
         };
         // The files hold finished runs: never removed on drop.
         staging.discard_on_drop = false;
