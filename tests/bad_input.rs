@@ -424,6 +424,15 @@ fn names_cannot_escape_the_output_folder() {
         "a name without path separators",
         "\"a/b\"",
     );
+    // A newline or other control character would make a folder name that
+    // breaks shell scripts and listings.
+    rejects(
+        &format!("name = \"two\\nlines\"\n{GOOD}"),
+        "1:8",
+        "name",
+        "a name without path separators or control characters",
+        "\"two\\nlines\"",
+    );
 }
 
 #[test]

@@ -290,13 +290,16 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
 
     if let Some(n) = set.iter().find(|s| s.field.path == "name")
         && let Value::Str(name) = &n.value
-        && (name == "." || name == ".." || name.contains(['/', '\\', '\0']))
+        && (name == "."
+            || name == ".."
+            || name.contains(['/', '\\'])
+            || name.chars().any(char::is_control))
     {
         c.push(
             Some(n.span.clone()),
             Some("name"),
             format!(
-                "expected a name without path separators that is not . or .., found \"{name}\""
+                "expected a name without path separators or control characters that is not . or .., found {name:?}"
             ),
             Some("the name becomes the output folder output/<name>/".into()),
         );

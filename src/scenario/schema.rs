@@ -281,7 +281,7 @@ pub const COMMON_FIELDS: &[Field] = &[
         path: "name",
         kind: Kind::Text,
         default: Default::FileStem,
-        doc: "Name of the scenario; the default output folder is output/<name>/",
+        doc: "Name of the scenario; the default output folder is output/<name>/ (no path separators or control characters)",
         sweepable: false,
     },
     Field {
