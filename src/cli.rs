@@ -173,6 +173,11 @@ pub struct CompareArgs {
     /// Replace results already in the output folder.
     #[arg(long)]
     pub force: bool,
+    /// Continue an interrupted comparison in its folder: finished scenarios
+    /// are kept (checked against the scenario files), interrupted ones
+    /// resumed, missing ones run; then compare.csv is written.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,

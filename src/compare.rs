@@ -30,6 +30,10 @@ pub struct CompareOptions<'a> {
     pub threads: usize,
     /// Replace results already in the output folder.
     pub force: bool,
+    /// Continue an interrupted comparison: each scenario's folder that
+    /// holds an interrupted or a finished run of it is resumed (a finished
+    /// one is only checked); the others are run.
+    pub resume: bool,
     /// The command line, recorded in the manifests.
     pub command_line: Vec<String>,
     /// Where progress goes.
@@ -104,14 +108,18 @@ pub fn compare(
     }
     check_comparable(&exps)?;
 
-    let staging = crate::output::Staging::prepare(&opts.out_dir, opts.force)?;
-    drop(staging); // only checks the folder; each scenario gets a subfolder
+    // Checks the folder and holds its lock until compare.csv is written;
+    // each scenario gets a subfolder (with a lock of its own).
+    let _folder = crate::output::Staging::prepare(&opts.out_dir, opts.force)?;
     let mut tables = Vec::new();
     for exp in &exps {
         let dir = opts.out_dir.join(&exp.name);
+        let started =
+            dir.join(crate::output::RESUME_FILE).exists() || dir.join("manifest.json").exists();
         let run_opts = RunOptions {
             threads: opts.threads,
             force: opts.force,
+            resume: opts.resume && started,
             command_line: opts.command_line.clone(),
             progress: opts.progress,
             cancel: opts.cancel,

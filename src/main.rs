@@ -262,6 +262,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         steps: args.steps,
         threads: args.threads.map_or(0, |t| t as usize),
         force: args.force,
+        resume: args.resume,
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
@@ -269,7 +270,25 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         cancel: &CANCEL,
     };
     handle_signals();
-    let report = ideaflow::compare::compare(&args.baseline, &args.variants, &opts)?;
+    let report = match ideaflow::compare::compare(&args.baseline, &args.variants, &opts) {
+        Ok(report) => report,
+        Err(e) => {
+            if let ideaflow::Error::Interrupted { .. } = e {
+                // The same command, without --force, with --resume.
+                let mut words: Vec<String> = std::env::args_os()
+                    .skip(1)
+                    .map(|w| w.to_string_lossy().into_owned())
+                    .filter(|w| w != "--force" && w != "--resume")
+                    .collect();
+                words.insert(0, "ideaflow".into());
+                words.push("--resume".into());
+                let command = shlex::try_join(words.iter().map(String::as_str))
+                    .unwrap_or_else(|_| words.join(" "));
+                let _ = HINT.set(format!("continue the comparison with: {command}"));
+            }
+            return Err(e.into());
+        }
+    };
     if !args.quiet {
         let mut stdout = std::io::stdout().lock();
         ideaflow::compare::render_table(&report, &mut stdout)?;

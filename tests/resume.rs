@@ -203,6 +203,72 @@ fn a_second_process_on_the_same_folder_stops_and_leaves_the_first_alone() {
 
 #[cfg(unix)]
 #[test]
+fn an_interrupted_comparison_resumes_to_the_same_compare_csv() {
+    // Two Bass scenarios of about 1.5 s each on one thread; compare runs
+    // them one after the other.
+    let scenario = |name: &str, q: f64| {
+        format!(
+            "name = \"{name}\"\nmodel = \"bass\"\nsteps = 100\nreplicates = 300\nseed = 3\n[bass]\nagents = 50000\nnetwork = \"small_world\"\nq = {q}\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let base = write(dir.path(), "base.toml", &scenario("base", 0.3));
+    let variant = write(dir.path(), "variant.toml", &scenario("variant", 0.5));
+    let compare = |out: &Path, extra: &[&str]| {
+        Command::new(bin())
+            .arg("compare")
+            .arg(&base)
+            .arg(&variant)
+            .arg("--out")
+            .arg(out)
+            .args(["-q", "-j", "1"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ideaflow")
+    };
+    let reference = dir.path().join("reference");
+    assert!(compare(&reference, &[]).wait().unwrap().success());
+
+    let out = dir.path().join("out");
+    let child = compare(&out, &[]);
+    // The baseline has finished once the variant's files appear.
+    wait_for(&out.join("variant").join("runs.csv.partial"));
+    signal(&child, "INT");
+    let res = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("continue the comparison with:"), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    assert!(!out.join("compare.csv").exists());
+
+    let res = compare(&out, &["--resume"]).wait_with_output().unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert_eq!(
+        std::fs::read(out.join("compare.csv")).unwrap(),
+        std::fs::read(reference.join("compare.csv")).unwrap()
+    );
+    for name in ["base", "variant"] {
+        for f in FILES {
+            assert_eq!(
+                std::fs::read(out.join(name).join(f)).unwrap(),
+                std::fs::read(reference.join(name).join(f)).unwrap(),
+                "{name}/{f}"
+            );
+        }
+    }
+    // The baseline was finished before the interruption: only checked.
+    assert_eq!(manifest(&out.join("base"))["sessions"], 1);
+    assert_eq!(manifest(&out.join("variant"))["complete"], true);
+}
+
+#[cfg(unix)]
+#[test]
 fn sigkill_after_a_checkpoint_resumes_from_it_byte_identically() {
     let dir = tempfile::tempdir().unwrap();
     let s = write(dir.path(), "s.toml", SWEEP);
