@@ -76,6 +76,14 @@ const ADOPT: Purpose = Purpose(0xB455_0003);
 /// Most tie ends (agents x degree) of a network: 4 GB of neighbour lists.
 pub const MAX_TIES: u64 = 1_000_000_000;
 
+/// The fields [`BassParams::check`] depends on.
+pub const CHECK_READS: &[&str] = &[
+    "bass.agents",
+    "bass.degree",
+    "bass.network",
+    "bass.initial_adopters",
+];
+
 /// The network names accepted by `bass.network`.
 pub const NETWORKS: &[&str] = &["complete", "ring", "small_world", "random"];
 
@@ -201,7 +209,8 @@ impl BassParams {
         }
     }
 
-    /// Checks that need more than one field.
+    /// Checks that need more than one field: they depend on
+    /// [`CHECK_READS`] only.
     pub fn check(ps: &ParamSet) -> Vec<Issue> {
         let b = BassParams::from_params(ps);
         let net = ps.str("bass.network");

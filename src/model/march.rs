@@ -147,6 +147,9 @@ pub const METRICS: &[MetricDef] = &[
 /// Run-level columns of runs.csv.
 pub const RUN_COLUMNS: &[&str] = &["equilibrium_step"];
 
+/// The fields [`MarchParams::check`] depends on.
+pub const CHECK_READS: &[&str] = &["march.fast_learners", "march.individuals"];
+
 /// Validated parameters of a March run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MarchParams {
@@ -193,6 +196,7 @@ impl MarchParams {
     }
 
     /// Checks that need more than one field.
+    /// (It depends on [`CHECK_READS`] only.)
     pub fn check(ps: &ParamSet) -> Vec<Issue> {
         let p = MarchParams::from_params(ps);
         let mut issues = Vec::new();

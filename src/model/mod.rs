@@ -225,6 +225,19 @@ impl ModelKind {
         }
     }
 
+    /// The fields whose values [`ModelKind::check`] depends on, when that
+    /// is a short list (None: any field may matter). A sweep's points that
+    /// differ only in other fields get the same issues, so validation
+    /// checks one of them and counts the rest. Keep in step with each
+    /// model's `check`.
+    pub fn check_reads(self) -> Option<&'static [&'static str]> {
+        match self {
+            ModelKind::Bass => Some(bass::CHECK_READS),
+            ModelKind::March => Some(march::CHECK_READS),
+            ModelKind::Climate => None,
+        }
+    }
+
     /// Checks combinations of parameters that single-field ranges cannot.
     pub fn check(self, params: &ParamSet) -> Vec<Issue> {
         match self {

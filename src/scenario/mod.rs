@@ -499,26 +499,11 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
 
     // Checks across fields, at every sweep point. The same problem at many
     // points is reported once, with the first point and the count.
-    let points = sweep::point_count(&axes).unwrap_or(0);
-    let mut found: Vec<PointIssue> = Vec::new();
-    if model.implemented() {
-        for point in 0..points {
-            let ps = sweep::point_params(&base, &axes, point);
-            for issue in model.check(&ps) {
-                match found.iter_mut().find(|f| f.issue == issue) {
-                    Some(f) => f.count += 1,
-                    None => found.push(PointIssue {
-                        issue,
-                        first: point,
-                        count: 1,
-                    }),
-                }
-            }
-            if found.len() >= 50 {
-                break;
-            }
-        }
-    }
+    let found = if model.implemented() {
+        check_points(model, &base, &axes)
+    } else {
+        Vec::new()
+    };
     for f in &found {
         report_issue(&mut c, f, &set, &axes, extends_span.clone());
     }
@@ -1287,10 +1272,74 @@ fn axis_values(
 
 /// A cross-field problem, the first sweep point where it occurs and how
 /// many points have it.
+#[derive(Debug, PartialEq)]
 struct PointIssue {
     issue: Issue,
     first: u64,
     count: u64,
+}
+
+/// The model's cross-field issues over every sweep point: each distinct
+/// issue with its first point and how many points have it (at most 50
+/// distinct issues). Only the axes the model's checks depend on
+/// ([`ModelKind::check_reads`]) are enumerated, the others held at their
+/// first value: points that differ only in those get the same issues, so
+/// each issue found counts once for each of their combinations. (A sweep
+/// of 10^9 Bass points over p, q and dt is one check, not 10^9.)
+fn check_points(model: ModelKind, base: &ParamSet, axes: &[Axis]) -> Vec<PointIssue> {
+    check_points_reading(model, base, axes, model.check_reads())
+}
+
+/// [`check_points`] with the fields the checks depend on given (None: all).
+fn check_points_reading(
+    model: ModelKind,
+    base: &ParamSet,
+    axes: &[Axis],
+    reads: Option<&[&str]>,
+) -> Vec<PointIssue> {
+    let Some(points) = sweep::point_count(axes) else {
+        return Vec::new();
+    };
+    let relevant: Vec<bool> = axes
+        .iter()
+        .map(|a| reads.is_none_or(|r| r.contains(&a.path())))
+        .collect();
+    let sub_points: u64 = axes
+        .iter()
+        .zip(&relevant)
+        .filter(|(_, r)| **r)
+        .map(|(a, _)| a.values.len() as u64)
+        .product();
+    let repeat = points / sub_points.max(1);
+    let mut found: Vec<PointIssue> = Vec::new();
+    for sub in 0..sub_points {
+        // The full point with the relevant axes' digits of `sub` (last
+        // axis fastest, as in the sweep) and the others at 0.
+        let (mut rem, mut point, mut stride) = (sub, 0u64, 1u64);
+        for (a, r) in axes.iter().zip(&relevant).rev() {
+            let len = a.values.len() as u64;
+            if *r {
+                point += (rem % len) * stride;
+                rem /= len;
+            }
+            stride *= len;
+        }
+        let ps = sweep::point_params(base, axes, point);
+        for issue in model.check(&ps) {
+            match found.iter_mut().find(|f| f.issue == issue) {
+                Some(f) => f.count += repeat,
+                None => found.push(PointIssue {
+                    issue,
+                    first: point,
+                    count: repeat,
+                }),
+            }
+        }
+        if found.len() >= 50 {
+            break;
+        }
+    }
+    found
 }
 
 /// Points a cross-field issue at the first involved field the user touched
@@ -1343,4 +1392,69 @@ fn report_issue(
         message,
         None,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses a valid sweep, then adds values to its axes that make some
+    /// points invalid (a scenario with them would not parse).
+    fn sweep_with_bad_values(
+        text: &str,
+        add: &[(&str, Value)],
+    ) -> (ModelKind, ParamSet, Vec<Axis>) {
+        let exp = parse(Path::new("t.toml"), text, &Overrides::default()).expect("valid sweep");
+        let mut axes = exp.axes;
+        for (path, v) in add {
+            let axis = axes.iter_mut().find(|a| a.path() == *path).expect("swept");
+            axis.values.push(v.clone());
+        }
+        (exp.model, exp.base, axes)
+    }
+
+    /// Skipping the axes the checks do not read finds the same issues, first
+    /// points and counts as checking every point.
+    #[test]
+    fn checking_only_the_axes_checks_read_matches_checking_every_point() {
+        let cases = [
+            // Bass: agents = 5 is below the degree of a ring or small world
+            // (at every p and dt), initial_adopters = 60 above agents = 50,
+            // an odd degree on a ring.
+            sweep_with_bad_values(
+                r#"model = "bass"
+[sweep]
+"bass.p" = [0.01, 0.02, 0.03]
+"bass.agents" = [50, 500]
+"bass.dt" = [0.1, 1.0]
+"bass.initial_adopters" = [0, 10]
+"bass.network" = ["ring", "complete", "small_world"]
+"bass.degree" = [4, 10]
+"#,
+                &[
+                    ("bass.agents", Value::Int(5)),
+                    ("bass.initial_adopters", Value::Int(60)),
+                    ("bass.degree", Value::Int(7)),
+                ],
+            ),
+            // March: fast learners above individuals, swept with p1 and p2.
+            sweep_with_bad_values(
+                r#"model = "march"
+[sweep]
+"march.p1" = [0.1, 0.5, 0.9]
+"march.fast_learners" = [0, 5]
+"march.individuals" = [10, 50]
+"march.p2" = [0.2, 0.8]
+"#,
+                &[("march.fast_learners", Value::Int(20))],
+            ),
+        ];
+        for (model, base, axes) in cases {
+            let fast = check_points_reading(model, &base, &axes, model.check_reads());
+            let all = check_points_reading(model, &base, &axes, None);
+            // Issues found at several points each (so counts are tested).
+            assert!(all.iter().any(|f| f.count > 1), "{all:?}");
+            assert_eq!(fast, all);
+        }
+    }
 }
