@@ -164,11 +164,12 @@ fn a_second_process_on_the_same_folder_stops_and_leaves_the_first_alone() {
     let dir = tempfile::tempdir().unwrap();
     let s = write(dir.path(), "s.toml", SWEEP);
     let out = dir.path().join("out");
-    let child = spawn(&["-q", "-j", "2"], &s, &out);
-    wait_for(&out.join("runs.csv.partial"));
+    let child = spawn(&["-q", "-j", "2", "--checkpoint-every", "1"], &s, &out);
+    wait_for(&out.join("resume.json"));
     // Even --force must not touch the files of a run in progress (without
-    // the lock it would remove the first run's partial files).
-    for extra in [&["--force"][..], &["--resume"][..]] {
+    // the lock it would remove the first run's partial files), and a
+    // checkpointed run in progress is busy, not interrupted.
+    for extra in [&[][..], &["--force"][..], &["--resume"][..]] {
         ideaflow()
             .args(["run", "-q", "--out"])
             .arg(&out)
@@ -366,6 +367,47 @@ fn resume_refuses_another_experiment_and_accepts_a_complete_one() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("cannot be used with"));
+
+    // A folder this user cannot write is still checked and found complete.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
+        if std::fs::File::create(out.join("probe")).is_err() {
+            ideaflow()
+                .args(["run", "--resume", "--out"])
+                .arg(&out)
+                .arg(&s)
+                .assert()
+                .success()
+                .stderr(predicates::str::contains("already complete"));
+            ideaflow()
+                .args(["run", "--out"])
+                .arg(&out)
+                .arg(&s)
+                .assert()
+                .code(2)
+                .stderr(predicates::str::contains("already holds results"));
+        } // else running as root: permissions do not apply
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let _ = std::fs::remove_file(out.join("probe"));
+    }
+
+    // Results written by another build are not taken as this build's
+    // (compare --resume would otherwise pair them with new ones).
+    let path = out.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    m["program"]["git_commit"] = "0123abc".into();
+    std::fs::write(&path, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    ideaflow()
+        .args(["run", "--resume", "--out"])
+        .arg(&out)
+        .arg(&s)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("program: was"))
+        .stderr(predicates::str::contains("0123abc"));
 }
 
 const SMALL: &str = r#"

@@ -98,6 +98,23 @@ pub enum Found {
 pub fn manifest_fingerprint(m: &Value) -> BTreeMap<String, Value> {
     let mut f = BTreeMap::new();
     let get = |k: &str| m.get(k).cloned().unwrap_or(Value::Null);
+    // The build, written as `fingerprint` writes it.
+    let program = m.get("program");
+    let field = |k: &str| {
+        program
+            .and_then(|p| p.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string()
+    };
+    f.insert(
+        "program".into(),
+        Value::from(format!(
+            "ideaflow {} (commit {})",
+            field("version"),
+            field("git_commit")
+        )),
+    );
     f.insert("parameters".into(), get("base_parameters"));
     f.insert("sweep".into(), get("sweep"));
     f.insert("only_run".into(), get("only_run"));

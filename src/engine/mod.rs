@@ -281,7 +281,14 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
         // Before reading its state: a folder another process is writing to
         // is busy, not interrupted.
         let lock = if opts.out_dir.is_dir() {
-            Some(FolderLock::acquire(&opts.out_dir)?)
+            match FolderLock::acquire(&opts.out_dir) {
+                Ok(lock) => Some(lock),
+                // A finished experiment in a folder this user cannot write
+                // can still be checked (and found complete) without a lock;
+                // continuing an interrupted one needs it (reopen says so).
+                Err(Error::OutputUnwritable { .. }) => None,
+                Err(e) => return Err(e),
+            }
         } else {
             None
         };

@@ -240,30 +240,24 @@ impl Staging {
                 path: dir.to_path_buf(),
             });
         }
+        if existed && !force {
+            // Refuse a folder with results before trying to lock it, so a
+            // read-only one gets this message rather than "cannot write";
+            // but a folder another process is writing is busy, not
+            // interrupted.
+            if let Err(e) = Staging::claim(dir, false) {
+                if let Err(busy @ Error::OutputBusy { .. }) = FolderLock::acquire(dir) {
+                    return Err(busy);
+                }
+                return Err(e);
+            }
+        }
         std::fs::create_dir_all(dir).map_err(unwritable)?;
-        // Before looking at (and perhaps removing) anything in the folder.
+        // Before looking at (and perhaps removing) anything in the folder;
+        // then look again, under the lock.
         let lock = FolderLock::acquire(dir)?;
         if existed {
-            let resume = dir.join(RESUME_FILE);
-            if resume.exists() {
-                if !force {
-                    return Err(Error::OutputInterrupted {
-                        path: dir.to_path_buf(),
-                    });
-                }
-                std::fs::remove_file(&resume).map_err(|e| Error::io(&resume, e))?;
-            }
-            let found: Vec<String> = RESULT_FILES
-                .iter()
-                .filter(|f| dir.join(f).exists())
-                .map(|f| f.to_string())
-                .collect();
-            if !found.is_empty() && !force {
-                return Err(Error::OutputExists {
-                    path: dir.to_path_buf(),
-                    found,
-                });
-            }
+            Staging::claim(dir, force)?;
         }
         // Find out now, before any work, that files can be made there.
         let probe = dir.join(".ideaflow-write-test");
@@ -283,6 +277,32 @@ impl Staging {
             discard_on_drop: true,
             _lock: lock,
         })
+    }
+
+    /// Refuses a folder holding results or an interrupted experiment,
+    /// unless `force`, which removes the interrupted experiment's state.
+    fn claim(dir: &Path, force: bool) -> Result<(), Error> {
+        let resume = dir.join(RESUME_FILE);
+        if resume.exists() {
+            if !force {
+                return Err(Error::OutputInterrupted {
+                    path: dir.to_path_buf(),
+                });
+            }
+            std::fs::remove_file(&resume).map_err(|e| Error::io(&resume, e))?;
+        }
+        let found: Vec<String> = RESULT_FILES
+            .iter()
+            .filter(|f| dir.join(f).exists())
+            .map(|f| f.to_string())
+            .collect();
+        if !found.is_empty() && !force {
+            return Err(Error::OutputExists {
+                path: dir.to_path_buf(),
+                found,
+            });
+        }
+        Ok(())
     }
 
     /// Reopens the files of an interrupted experiment to continue them:
