@@ -435,6 +435,26 @@ impl Bass {
     }
 }
 
+/// Fills each block's list of this step's adopters with `decide(block,
+/// list)` (the list cleared first): on this thread for fewer than
+/// [`PARALLEL_BLOCKS`] blocks, else in parallel. Each block draws from its
+/// own stream, so the result is the same either way.
+fn for_each_block(found: &mut [Vec<u32>], decide: impl Fn(usize, &mut Vec<u32>) + Sync) {
+    let run = |b: usize, f: &mut Vec<u32>| {
+        f.clear();
+        decide(b, f);
+    };
+    if found.len() < PARALLEL_BLOCKS {
+        found.iter_mut().enumerate().for_each(|(b, f)| run(b, f));
+    } else {
+        found
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(MIN_BLOCKS_PER_TASK)
+            .for_each(|(b, f)| run(b, f));
+    }
+}
+
 /// How many adopters ahead `apply_fresh` prefetches.
 const PREFETCH_AHEAD: usize = 8;
 
@@ -567,24 +587,12 @@ impl Simulation for Bass {
                     table: &self.table,
                     quiet: &self.quiet,
                 };
-                let decide = |b: usize, exposed: &Vec<u32>, found: &mut Vec<u32>| {
-                    found.clear();
+                let exposed = &self.exposed;
+                for_each_block(&mut found, |b, found| {
                     let start = b * BLOCK;
                     let mut rng = key.block(b as u64);
-                    net.decide(&mut rng, start, BLOCK.min(n - start), exposed, found);
-                };
-                if found.len() < PARALLEL_BLOCKS {
-                    for (b, (e, f)) in self.exposed.iter().zip(&mut found).enumerate() {
-                        decide(b, e, f);
-                    }
-                } else {
-                    self.exposed
-                        .par_iter()
-                        .zip(found.par_iter_mut())
-                        .enumerate()
-                        .with_min_len(MIN_BLOCKS_PER_TASK)
-                        .for_each(|(b, (e, f))| decide(b, e, f));
-                }
+                    net.decide(&mut rng, start, BLOCK.min(n - start), &exposed[b], found);
+                });
             }
             None => {
                 let share = if n > 1 {
@@ -594,28 +602,15 @@ impl Simulation for Bass {
                 };
                 let rate = (self.p + self.q * share) * dt;
                 let adopted = &self.adopted;
-                let decide = |b: usize, found: &mut Vec<u32>| {
-                    found.clear();
+                for_each_block(&mut found, |b, found| {
                     let start = b * BLOCK;
-                    let len = BLOCK.min(n - start);
                     let mut rng = key.block(b as u64);
-                    skip_through(&mut rng, rate, len, |_, k| {
+                    skip_through(&mut rng, rate, BLOCK.min(n - start), |_, k| {
                         if !adopted[start + k] {
                             found.push((start + k) as u32);
                         }
                     });
-                };
-                if found.len() < PARALLEL_BLOCKS {
-                    for (b, f) in found.iter_mut().enumerate() {
-                        decide(b, f);
-                    }
-                } else {
-                    found
-                        .par_iter_mut()
-                        .enumerate()
-                        .with_min_len(MIN_BLOCKS_PER_TASK)
-                        .for_each(|(b, f)| decide(b, f));
-                }
+                });
             }
         }
         for f in &found {

@@ -336,20 +336,8 @@ pub fn pair_difference(counts: [u64; 3]) -> f64 {
 /// Belief diversity of a population (MODEL.md §2): pair difference averaged
 /// over dimensions, in O(n m) from counts, never pairwise.
 pub fn belief_diversity<'a>(beliefs: impl Iterator<Item = &'a Ternary>, dims: Dims, n: u64) -> f64 {
-    let mut pos = ColumnCounter::new(n);
-    let mut zero = ColumnCounter::new(n);
-    for b in beliefs {
-        pos.add(b.pos);
-        zero.add(b.zeros(dims));
-    }
-    let total = pos.added();
-    let mut sum = 0.0;
-    for d in 0..dims.m() {
-        let p = pos.count(d);
-        let z = zero.count(d);
-        sum += pair_difference([total - p - z, z, p]);
-    }
-    sum / dims.m() as f64
+    let (pos, zero) = value_counters(beliefs, dims, n);
+    diversity_from(pos.added(), dims, |d| (pos.count(d), zero.count(d)))
 }
 
 /// [`belief_diversity`] of a large population, counted in parallel over
@@ -361,37 +349,57 @@ pub fn belief_diversity_parallel(beliefs: &[Ternary], dims: Dims) -> f64 {
     if beliefs.len() <= CHUNK {
         return belief_diversity(beliefs.iter(), dims, beliefs.len() as u64);
     }
-    let m = dims.m();
-    let count = |chunk: &[Ternary]| {
-        let mut pos = ColumnCounter::new(chunk.len() as u64);
-        let mut zero = ColumnCounter::new(chunk.len() as u64);
-        for b in chunk {
-            pos.add(b.pos);
-            zero.add(b.zeros(dims));
-        }
-        let mut out = ([0u64; 64], [0u64; 64]);
-        for d in 0..m {
-            out.0[d as usize] = pos.count(d);
-            out.1[d as usize] = zero.count(d);
-        }
-        out
-    };
-    let (pos, zero) = beliefs.par_chunks(CHUNK).map(count).reduce(
-        || ([0u64; 64], [0u64; 64]),
-        |mut a, b| {
-            for d in 0..64 {
-                a.0[d] += b.0[d];
-                a.1[d] += b.1[d];
+    let (pos, zero) = beliefs
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let (pos, zero) = value_counters(chunk.iter(), dims, chunk.len() as u64);
+            let mut out = ([0u64; 64], [0u64; 64]);
+            for d in 0..dims.m() {
+                out.0[d as usize] = pos.count(d);
+                out.1[d as usize] = zero.count(d);
             }
-            a
-        },
-    );
-    let total = beliefs.len() as u64;
-    let mut sum = 0.0;
-    for d in 0..m as usize {
-        sum += pair_difference([total - pos[d] - zero[d], zero[d], pos[d]]);
+            out
+        })
+        .reduce(
+            || ([0u64; 64], [0u64; 64]),
+            |mut a, b| {
+                for d in 0..64 {
+                    a.0[d] += b.0[d];
+                    a.1[d] += b.1[d];
+                }
+                a
+            },
+        );
+    diversity_from(beliefs.len() as u64, dims, |d| {
+        (pos[d as usize], zero[d as usize])
+    })
+}
+
+/// Bit-sliced counts, per dimension, of the +1 and the 0 values of at most
+/// `n` beliefs.
+fn value_counters<'a>(
+    beliefs: impl Iterator<Item = &'a Ternary>,
+    dims: Dims,
+    n: u64,
+) -> (ColumnCounter, ColumnCounter) {
+    let mut pos = ColumnCounter::new(n);
+    let mut zero = ColumnCounter::new(n);
+    for b in beliefs {
+        pos.add(b.pos);
+        zero.add(b.zeros(dims));
     }
-    sum / f64::from(m)
+    (pos, zero)
+}
+
+/// Pair difference averaged over dimensions, from the number of beliefs
+/// and each dimension's counts of +1 and 0.
+fn diversity_from(total: u64, dims: Dims, counts: impl Fn(u32) -> (u64, u64)) -> f64 {
+    let mut sum = 0.0;
+    for d in 0..dims.m() {
+        let (p, z) = counts(d);
+        sum += pair_difference([total - p - z, z, p]);
+    }
+    sum / dims.m() as f64
 }
 
 /// Code learning from a majority (March 1991): on each dimension where the
