@@ -110,7 +110,7 @@ pub fn compare(
 
     // Checks the folder and holds its lock until compare.csv is written;
     // each scenario gets a subfolder (with a lock of its own).
-    let _folder = crate::output::Staging::prepare(&opts.out_dir, opts.force)?;
+    let mut folder = crate::output::Staging::prepare(&opts.out_dir, opts.force)?;
     let mut tables = Vec::new();
     for exp in &exps {
         let dir = opts.out_dir.join(&exp.name);
@@ -171,7 +171,7 @@ pub fn compare(
             });
         }
     }
-    write_effects(&opts.out_dir, &effects)?;
+    write_effects(&mut folder, &effects)?;
     Ok(CompareReport {
         out_dir: opts.out_dir.clone(),
         names: exps.iter().map(|e| e.name.clone()).collect(),
@@ -260,30 +260,29 @@ fn read_runs(path: &Path) -> Result<Runs, Error> {
     })
 }
 
-fn fmt(x: f64) -> String {
-    crate::scenario::value::format_f64(x)
-}
+/// The header of compare.csv.
+const COLUMNS: [&str; 10] = [
+    "variant",
+    "metric",
+    "measure",
+    "n",
+    "baseline_mean",
+    "variant_mean",
+    "difference",
+    "ci95_low",
+    "ci95_high",
+    "relative_change",
+];
 
-fn write_effects(dir: &Path, effects: &[Effect]) -> Result<(), Error> {
-    let final_path = dir.join("compare.csv");
-    let partial = dir.join("compare.csv.partial");
-    let io = |e: std::io::Error| Error::io(&final_path, e);
-    let mut w =
-        csv::Writer::from_path(&partial).map_err(|e| io(std::io::Error::other(e.to_string())))?;
-    let e2 = |e: csv::Error| io(std::io::Error::other(e.to_string()));
-    w.write_record([
-        "variant",
-        "metric",
-        "measure",
-        "n",
-        "baseline_mean",
-        "variant_mean",
-        "difference",
-        "ci95_low",
-        "ci95_high",
-        "relative_change",
-    ])
-    .map_err(e2)?;
+/// compare.csv: one row per variant, metric and measure. Statistics are
+/// written to 12 significant digits (a mean of 57.55 is written as
+/// `57.55`, not as its binary remainder `57.550000000000004`).
+fn write_effects(folder: &mut crate::output::Staging, effects: &[Effect]) -> Result<(), Error> {
+    let path = folder.dir().join("compare.csv");
+    let e2 = |e: csv::Error| Error::io(&path, std::io::Error::other(e.to_string()));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS).map_err(e2)?;
+    let fmt = |x: f64| crate::scenario::value::format_f64(crate::scenario::value::round_sig12(x));
     for e in effects {
         w.write_record([
             e.variant.clone(),
@@ -299,9 +298,13 @@ fn write_effects(dir: &Path, effects: &[Effect]) -> Result<(), Error> {
         ])
         .map_err(e2)?;
     }
-    w.flush().map_err(io)?;
-    drop(w);
-    std::fs::rename(&partial, &final_path).map_err(io)
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::io(&path, std::io::Error::other(e.to_string())))?;
+    // A compare.csv of an earlier comparison is ideaflow's: its header.
+    let header = COLUMNS.join(",");
+    folder.own_if("compare.csv", |head| head.starts_with(header.as_bytes()));
+    folder.write_atomic("compare.csv", &bytes)
 }
 
 /// The effects as a readable table: for each variant, each metric's run

@@ -24,11 +24,34 @@ pub enum Error {
         /// The result files found in it.
         found: Vec<String>,
     },
-    /// The output path exists and is not a folder.
-    #[error("output path {} exists and is not a folder", path.display())]
+    /// The output path is not a folder (or a link to nothing).
+    #[error("output path {} {what}; choose another with --out", path.display())]
     OutputNotDir {
         /// The path.
         path: PathBuf,
+        /// What it is instead.
+        what: String,
+    },
+    /// A file in an output folder under one of ideaflow's names that
+    /// ideaflow did not write: never replaced, removed or written through.
+    #[error(
+        "{} is in the way: {what}. ideaflow replaces or removes only files it wrote itself, even with --force; move it away or choose another folder with --out",
+        path.display()
+    )]
+    Foreign {
+        /// The file.
+        path: PathBuf,
+        /// What it is.
+        what: String,
+    },
+    /// An input file named by the user or by another file cannot be read
+    /// (not a regular file, too large, not text).
+    #[error("cannot read {}: {message}", path.display())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
     },
     /// The output folder cannot be created or written.
     #[error("cannot write to output folder {} (choose another with --out)", path.display())]
@@ -161,6 +184,9 @@ pub enum Error {
     /// The scenarios given to `compare` cannot be compared.
     #[error("cannot compare these scenarios:\n{0}")]
     Compare(String),
+    /// `plot` cannot draw this folder or these metrics.
+    #[error("cannot plot: {0}")]
+    Plot(String),
     /// The worker threads could not be started.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -180,6 +206,8 @@ impl Error {
             Error::Load(_)
                 | Error::OutputExists { .. }
                 | Error::OutputNotDir { .. }
+                | Error::Foreign { .. }
+                | Error::Input { .. }
                 | Error::OutputInterrupted { .. }
                 | Error::OutputBusy { .. }
                 | Error::NothingToResume { .. }
@@ -188,6 +216,7 @@ impl Error {
                 | Error::TooBig(_)
                 | Error::OutputUnwritable { .. }
                 | Error::Compare(_)
+                | Error::Plot(_)
                 | Error::Merge(_)
                 | Error::SlurmOptions(_)
         )

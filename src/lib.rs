@@ -30,6 +30,7 @@
 pub mod compare;
 pub mod engine;
 pub mod error;
+pub mod files;
 pub mod merge;
 pub mod model;
 pub mod output;

@@ -108,8 +108,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Slurm(args) => slurm(args),
         Command::Plot(args) => {
             let written = ideaflow::plot::plot_dir(&args.dir, &args.metrics)?;
+            let mut stdout = std::io::stdout().lock();
             for p in written {
-                println!("{}", p.display());
+                writeln!(stdout, "{}", p.display())?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -189,6 +190,14 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
             return Err(e.into());
         }
     };
+    if let Some(t) = args.threads
+        && t as usize > report.threads
+    {
+        eprintln!(
+            "note: --threads {t} is more than ideaflow starts on this machine; ran on {} threads (results do not depend on the count)",
+            report.threads
+        );
+    }
     if !args.quiet {
         let mut files = Vec::new();
         if let Some(n) = report.rows.timeseries {
@@ -240,14 +249,15 @@ fn rerun(args: &RunArgs, out: &Path, extra: &[&str]) -> String {
 }
 
 fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
-    let stem = args
-        .baseline
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "baseline".into());
-    let out_dir = args
-        .out
-        .unwrap_or_else(|| default_out_dir(&format!("compare-{stem}")));
+    let out_dir = match args.out {
+        Some(out) => out,
+        None => {
+            // Named after the baseline's (checked) scenario name.
+            let base = scenario::load(&args.baseline, &Overrides::default())
+                .map_err(ideaflow::Error::from)?;
+            default_out_dir(&format!("compare-{}", base.name))
+        }
+    };
     let bar;
     let silent = progress::Silent;
     let reporter: &dyn progress::Progress = if !args.quiet && std::io::stderr().is_terminal() {
@@ -406,19 +416,9 @@ fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `output/<name>/`, with path separators in the name replaced.
+/// `output/<name>/` (scenario names are checked to be one folder name).
 fn default_out_dir(name: &str) -> PathBuf {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if matches!(c, '/' | '\\' | '\0') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    Path::new("output").join(safe)
+    Path::new("output").join(name)
 }
 
 fn validate(paths: &[PathBuf]) -> ExitCode {

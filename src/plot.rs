@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 
 use crate::error::Error;
+use crate::files;
 
 /// Metrics drawn when none are named, by model.
 fn default_metrics(model: &str) -> &'static [&'static str] {
@@ -51,12 +52,80 @@ struct Line {
 }
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::io(path, std::io::Error::other(e.to_string()))
+    Error::Input {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Opens an input CSV file (a regular file; see [`files::open_input`]).
+fn open(path: &Path) -> Result<std::io::BufReader<std::fs::File>, Error> {
+    files::open_input(path, u64::MAX)
+        .map(std::io::BufReader::new)
+        .map_err(|e| io_err(path, e))
+}
+
+/// Whether a metric name from a CSV file can name a chart file: metric
+/// names are snake_case words, and anything else (`../x`) is refused
+/// rather than made into a path.
+fn check_metric_name(path: &Path, name: &str) -> Result<(), Error> {
+    if !name.is_empty()
+        && name.len() <= 100
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Ok(());
+    }
+    Err(io_err(
+        path,
+        format!("expected metric names of letters, digits and _, found {name:?}"),
+    ))
+}
+
+/// A finite axis range around [lo, hi], however extreme the values (a
+/// value of 1e308 would make the span infinite and the axis unending).
+fn axis_range(lo: f64, hi: f64) -> (f64, f64) {
+    const LIMIT: f64 = 1e300;
+    let (mut lo, mut hi) = (lo.clamp(-LIMIT, LIMIT), hi.clamp(-LIMIT, LIMIT));
+    if lo.is_nan() || hi.is_nan() || lo > hi {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let scale = lo.abs().max(hi.abs()).max(1.0);
+    if hi - lo < 1e-12 * scale {
+        hi = lo + scale * 1e-3;
+        if hi - lo < 1e-12 {
+            hi = lo + 1.0;
+        }
+    }
+    let pad = 0.05 * (hi - lo);
+    (lo - pad, hi + pad)
+}
+
+/// Writes an SVG drawn into a string, atomically, into the plots folder
+/// (replacing the chart of an earlier `plot`, never writing through a
+/// link).
+fn save_svg(path: &Path, svg: &str) -> Result<(), Error> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(io_err(path, "not a file path"));
+    };
+    files::write_replace(dir, &name.to_string_lossy(), svg.as_bytes())
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Creates the plots folder, refusing a link planted in its place.
+fn plots_folder(plots: &Path) -> Result<(), Error> {
+    if std::fs::symlink_metadata(plots).is_ok_and(|m| !m.is_dir()) {
+        return Err(Error::Foreign {
+            path: plots.to_path_buf(),
+            what: "it is not a folder (a link or a file); ideaflow never writes through links"
+                .into(),
+        });
+    }
+    std::fs::create_dir_all(plots).map_err(|e| Error::io(plots, e))
 }
 
 /// Reads summary.csv into lines per (metric, sweep point).
 fn read_summary(path: &Path) -> Result<BTreeMap<String, Vec<Line>>, Error> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| io_err(path, e))?;
+    let mut r = csv::Reader::from_reader(open(path)?);
     let header: Vec<String> = r
         .headers()
         .map_err(|e| io_err(path, e))?
@@ -89,6 +158,9 @@ fn read_summary(path: &Path) -> Result<BTreeMap<String, Vec<Line>>, Error> {
         } else {
             (m, m)
         };
+        if !by_metric.contains_key(&rec[metric]) {
+            check_metric_name(path, &rec[metric])?;
+        }
         by_metric
             .entry(rec[metric].to_string())
             .or_default()
@@ -115,7 +187,7 @@ fn read_summary(path: &Path) -> Result<BTreeMap<String, Vec<Line>>, Error> {
 }
 
 fn model_of(dir: &Path) -> String {
-    std::fs::read(dir.join("manifest.json"))
+    files::read_input(&dir.join("manifest.json"), files::MAX_STATE_BYTES)
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .and_then(|m| m["scenario"]["model"].as_str().map(str::to_string))
@@ -130,17 +202,14 @@ pub fn plot_dir(dir: &Path, metrics: &[String]) -> Result<Vec<PathBuf>, Error> {
     }
     let summary = dir.join("summary.csv");
     if !summary.exists() {
-        return Err(Error::io(
-            &summary,
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no summary.csv or compare.csv: is this an ideaflow output folder?",
-            ),
-        ));
+        return Err(Error::Plot(format!(
+            "{} holds no summary.csv or compare.csv: is it an ideaflow output folder?",
+            dir.display()
+        )));
     }
     let data = read_summary(&summary)?;
     let wanted = chosen(metrics, &model_of(dir), &data)?;
-    std::fs::create_dir_all(&plots).map_err(|e| Error::io(&plots, e))?;
+    plots_folder(&plots)?;
     let mut written = Vec::new();
     for m in wanted {
         let path = plots.join(format!("{m}.svg"));
@@ -166,8 +235,8 @@ fn chosen(
     for m in metrics {
         if !data.contains_key(m) {
             let known: Vec<&str> = data.keys().map(String::as_str).collect();
-            return Err(Error::Compare(format!(
-                "no metric \"{m}\" in this output; metrics: {}",
+            return Err(Error::Plot(format!(
+                "no metric \"{m}\" in this output (-m {m}); its metrics: {}",
                 known.join(", ")
             )));
         }
@@ -177,7 +246,7 @@ fn chosen(
 
 fn plot_comparison(dir: &Path, plots: &Path, metrics: &[String]) -> Result<Vec<PathBuf>, Error> {
     let effects_path = dir.join("compare.csv");
-    let mut r = csv::Reader::from_path(&effects_path).map_err(|e| io_err(&effects_path, e))?;
+    let mut r = csv::Reader::from_reader(open(&effects_path)?);
     let mut effects: Vec<(String, String, String, f64, f64, f64)> = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| io_err(&effects_path, e))?;
@@ -221,7 +290,7 @@ fn plot_comparison(dir: &Path, plots: &Path, metrics: &[String]) -> Result<Vec<P
         data.push((s.clone(), read_summary(&dir.join(s).join("summary.csv"))?));
     }
     let wanted = chosen(metrics, &model, &data[0].1)?;
-    std::fs::create_dir_all(plots).map_err(|e| Error::io(plots, e))?;
+    plots_folder(plots)?;
     let mut written = Vec::new();
     for m in &wanted {
         let lines: Vec<Line> = data
@@ -250,8 +319,19 @@ fn plot_comparison(dir: &Path, plots: &Path, metrics: &[String]) -> Result<Vec<P
 }
 
 fn draw_lines(path: &Path, metric: &str, lines: &[Line]) -> Result<(), Error> {
+    let mut svg = String::new();
+    draw_lines_into(&mut svg, path, metric, lines)?;
+    save_svg(path, &svg)
+}
+
+fn draw_lines_into(
+    svg: &mut String,
+    path: &Path,
+    metric: &str,
+    lines: &[Line],
+) -> Result<(), Error> {
     let err = |e: &dyn std::fmt::Display| io_err(path, e);
-    let root = SVGBackend::new(path, (960, 560)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (960, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for l in lines {
@@ -267,10 +347,8 @@ fn draw_lines(path: &Path, metric: &str, lines: &[Line]) -> Result<(), Error> {
     if x0 > x1 {
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
-    if y1 - y0 < 1e-12 {
-        y1 = y0 + 1.0;
-    }
-    let pad = 0.05 * (y1 - y0);
+    let (x0, x1) = axis_range(x0, x1);
+    let (y0, y1) = axis_range(y0, y1);
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!("{metric}: mean and 95 % interval across replicates"),
@@ -279,7 +357,7 @@ fn draw_lines(path: &Path, metric: &str, lines: &[Line]) -> Result<(), Error> {
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1.max(x0 + 1.0), (y0 - pad)..(y1 + pad))
+        .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
@@ -326,9 +404,21 @@ fn draw_effects(
     variants: &[String],
     rows: &[&EffectRow],
 ) -> Result<(), Error> {
+    let mut svg = String::new();
+    draw_effects_into(&mut svg, path, metrics, variants, rows)?;
+    save_svg(path, &svg)
+}
+
+fn draw_effects_into(
+    svg: &mut String,
+    path: &Path,
+    metrics: &[String],
+    variants: &[String],
+    rows: &[&EffectRow],
+) -> Result<(), Error> {
     let err = |e: &dyn std::fmt::Display| io_err(path, e);
     let height = (120 + 60 * metrics.len() * variants.len().max(1)).min(2400) as u32;
-    let root = SVGBackend::new(path, (960, height)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (960, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let (mut lo, mut hi) = (0.0f64, 0.0f64);
     for r in rows {
@@ -339,7 +429,7 @@ fn draw_effects(
             }
         }
     }
-    let pad = 0.08 * (hi - lo).max(1.0);
+    let (lo, hi) = axis_range(lo, hi);
     let n = metrics.len() as f64;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -349,7 +439,7 @@ fn draw_effects(
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(200)
-        .build_cartesian_2d((lo - pad)..(hi + pad), -0.5..(n - 0.5))
+        .build_cartesian_2d(lo..hi, -0.5..(n - 0.5))
         .map_err(|e| err(&e))?;
     let labels: Vec<String> = metrics.to_vec();
     chart

@@ -10,6 +10,7 @@ mod determinism;
 mod edge;
 mod fuzz;
 mod guards;
+mod hostile;
 mod march;
 mod outputs;
 mod practices;

@@ -122,6 +122,18 @@ pub fn manifest_fingerprint(m: &Value) -> BTreeMap<String, Value> {
     f
 }
 
+/// Reads a state file of ideaflow's (a regular file under the size limit;
+/// a link is not followed).
+fn read_state(path: &Path) -> Result<String, Error> {
+    let input = |message: String| Error::Input {
+        path: path.to_path_buf(),
+        message,
+    };
+    crate::files::check_not_link(path).map_err(|e| input(e.to_string()))?;
+    crate::files::read_input_text(path, crate::files::MAX_STATE_BYTES)
+        .map_err(|e| input(e.to_string()))
+}
+
 /// Reads the resume state of `dir`.
 pub fn read(dir: &Path) -> Result<Found, Error> {
     let path = dir.join(RESUME_FILE);
@@ -134,7 +146,7 @@ pub fn read(dir: &Path) -> Result<Found, Error> {
     if !path.exists() {
         let manifest = dir.join("manifest.json");
         if manifest.exists() {
-            let text = std::fs::read_to_string(&manifest).map_err(|e| Error::io(&manifest, e))?;
+            let text = read_state(&manifest)?;
             if let Ok(m) = serde_json::from_str::<Value>(&text)
                 && m.get("complete") == Some(&Value::Bool(true))
             {
@@ -146,7 +158,7 @@ pub fn read(dir: &Path) -> Result<Found, Error> {
             reason: "it holds no interrupted run (no resume.json)".into(),
         });
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let text = read_state(&path)?;
     let state: ResumeState = serde_json::from_str(&text).map_err(|e| Error::ResumeState {
         path: path.clone(),
         message: format!("not a valid resume file: {e}"),

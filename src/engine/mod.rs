@@ -161,6 +161,24 @@ pub struct RunReport {
     pub elapsed_seconds: f64,
 }
 
+/// The worker threads used for `requested` (0: one per core). More than
+/// [`max_threads`] are never started: results do not depend on the count,
+/// and thousands of threads spend their time coordinating (a two-run
+/// scenario on 4,096 threads took minutes).
+pub fn worker_threads(requested: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match requested {
+        0 => cores,
+        n => n.min(max_threads()),
+    }
+}
+
+/// The most worker threads started: 4 per core, and at least 64.
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_mul(4).max(64)
+}
+
 /// Results held in memory at once, per worker thread.
 const WINDOW_PER_THREAD: usize = 16;
 
@@ -228,11 +246,7 @@ enum Early {
 /// as at the last checkpoint), and `resume.json` lets `--resume` continue.
 pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> {
     let clock = Instant::now();
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        opts.threads
-    };
+    let threads = worker_threads(opts.threads);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("ideaflow-worker-{i}"))

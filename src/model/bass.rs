@@ -50,7 +50,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use crate::model::network::{self, Csr};
-use crate::model::{Fmt, Issue, MetricDef, Simulation};
+use crate::model::{Check, Fmt, Issue, MetricDef, Simulation};
 use crate::rng::{Purpose, SETUP, StepKey, Stream, skip_through, stream};
 use crate::scenario::params::ParamSet;
 use crate::scenario::schema::{Bound, Field};
@@ -76,13 +76,20 @@ const ADOPT: Purpose = Purpose(0xB455_0003);
 /// Most tie ends (agents x degree) of a network: 4 GB of neighbour lists.
 pub const MAX_TIES: u64 = 1_000_000_000;
 
-/// The fields [`BassParams::check`] depends on.
-pub const CHECK_READS: &[&str] = &[
-    "bass.agents",
-    "bass.degree",
-    "bass.network",
-    "bass.initial_adopters",
-];
+/// The Bass model's cross-field checks: the network against the number
+/// of agents, and the initial adopters against it.
+pub fn checks() -> Vec<Check> {
+    vec![
+        Check::new(
+            &["bass.agents", "bass.degree", "bass.network"],
+            BassParams::check_network,
+        ),
+        Check::new(
+            &["bass.agents", "bass.initial_adopters"],
+            BassParams::check_seeds,
+        ),
+    ]
+}
 
 /// The network names accepted by `bass.network`.
 pub const NETWORKS: &[&str] = &["complete", "ring", "small_world", "random"];
@@ -209,47 +216,50 @@ impl BassParams {
         }
     }
 
-    /// Checks that need more than one field: they depend on
-    /// [`CHECK_READS`] only.
-    pub fn check(ps: &ParamSet) -> Vec<Issue> {
-        let b = BassParams::from_params(ps);
+    /// The degree and size of the network against the number of agents.
+    fn check_network(ps: &ParamSet) -> Vec<Issue> {
+        let agents = ps.u64("bass.agents") as usize;
+        let degree = ps.u64("bass.degree") as usize;
         let net = ps.str("bass.network");
+        let network = NetworkKind::from_name(net);
         let mut issues = Vec::new();
-        if b.network != NetworkKind::Complete && b.degree >= b.agents {
+        if network != NetworkKind::Complete && degree >= agents {
             issues.push(Issue {
                 fields: vec!["bass.degree", "bass.agents", "bass.network"],
                 message: format!(
-                    "expected a degree less than agents ({}) for network \"{net}\", found degree = {}",
-                    b.agents, b.degree
+                    "expected a degree less than agents ({agents}) for network \"{net}\", found degree = {degree}"
                 ),
             });
         }
-        if b.network != NetworkKind::Complete
-            && b.agents as u128 * b.degree as u128 > MAX_TIES as u128
-        {
+        if network != NetworkKind::Complete && agents as u128 * degree as u128 > MAX_TIES as u128 {
             issues.push(Issue {
                 fields: vec!["bass.degree", "bass.agents"],
                 message: format!(
-                    "expected at most {MAX_TIES} tie ends (agents x degree) so the network fits in memory, found {} x {}",
-                    b.agents, b.degree
+                    "expected at most {MAX_TIES} tie ends (agents x degree) so the network fits in memory, found {agents} x {degree}"
                 ),
             });
         }
-        if matches!(b.network, NetworkKind::Ring | NetworkKind::SmallWorld) && b.degree % 2 == 1 {
+        if matches!(network, NetworkKind::Ring | NetworkKind::SmallWorld) && degree % 2 == 1 {
             issues.push(Issue {
                 fields: vec!["bass.degree", "bass.network"],
                 message: format!(
-                    "expected an even degree for network \"{net}\" (degree / 2 ties on each side), found degree = {}",
-                    b.degree
+                    "expected an even degree for network \"{net}\" (degree / 2 ties on each side), found degree = {degree}"
                 ),
             });
         }
-        if b.initial_adopters > b.agents {
+        issues
+    }
+
+    /// The initial adopters against the number of agents.
+    fn check_seeds(ps: &ParamSet) -> Vec<Issue> {
+        let agents = ps.u64("bass.agents");
+        let initial = ps.u64("bass.initial_adopters");
+        let mut issues = Vec::new();
+        if initial > agents {
             issues.push(Issue {
                 fields: vec!["bass.initial_adopters", "bass.agents"],
                 message: format!(
-                    "expected at most agents ({}) initial adopters, found initial_adopters = {}",
-                    b.agents, b.initial_adopters
+                    "expected at most agents ({agents}) initial adopters, found initial_adopters = {initial}"
                 ),
             });
         }

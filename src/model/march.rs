@@ -26,7 +26,7 @@ use rand::distr::Bernoulli;
 use rand::{Rng, RngExt};
 
 use crate::model::knowledge::{self, CodeLearning, ColumnCounter, Dims, MAX_DIMENSIONS, Ternary};
-use crate::model::{Fmt, Issue, MetricDef, Simulation};
+use crate::model::{Check, Fmt, Issue, MetricDef, Simulation};
 use crate::rng::{Purpose, SETUP, stream};
 use crate::scenario::params::ParamSet;
 use crate::scenario::schema::{Bound, Field};
@@ -147,8 +147,14 @@ pub const METRICS: &[MetricDef] = &[
 /// Run-level columns of runs.csv.
 pub const RUN_COLUMNS: &[&str] = &["equilibrium_step"];
 
-/// The fields [`MarchParams::check`] depends on.
-pub const CHECK_READS: &[&str] = &["march.fast_learners", "march.individuals"];
+/// The March model's cross-field check: fast learners among the
+/// individuals.
+pub fn checks() -> Vec<Check> {
+    vec![Check::new(
+        &["march.fast_learners", "march.individuals"],
+        MarchParams::check,
+    )]
+}
 
 /// Validated parameters of a March run.
 #[derive(Clone, Debug, PartialEq)]
@@ -196,16 +202,15 @@ impl MarchParams {
     }
 
     /// Checks that need more than one field.
-    /// (It depends on [`CHECK_READS`] only.)
-    pub fn check(ps: &ParamSet) -> Vec<Issue> {
-        let p = MarchParams::from_params(ps);
+    fn check(ps: &ParamSet) -> Vec<Issue> {
+        let fast = ps.u64("march.fast_learners");
+        let individuals = ps.u64("march.individuals");
         let mut issues = Vec::new();
-        if p.fast_learners > p.individuals {
+        if fast > individuals {
             issues.push(Issue {
                 fields: vec!["march.fast_learners", "march.individuals"],
                 message: format!(
-                    "expected at most individuals ({}) fast learners, found fast_learners = {}",
-                    p.individuals, p.fast_learners
+                    "expected at most individuals ({individuals}) fast learners, found fast_learners = {fast}"
                 ),
             });
         }

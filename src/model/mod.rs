@@ -128,6 +128,34 @@ pub struct Issue {
     pub message: String,
 }
 
+/// One cross-field check of a model.
+pub struct Check {
+    /// The fields whose values the check depends on (and nothing else:
+    /// tests check it).
+    pub reads: Vec<&'static str>,
+    /// The check: the problems found at one set of parameters.
+    pub run: Box<CheckFn>,
+}
+
+/// What a cross-field check does: the problems at one set of parameters.
+pub type CheckFn = dyn Fn(&ParamSet) -> Vec<Issue> + Send + Sync;
+
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Check").field("reads", &self.reads).finish()
+    }
+}
+
+impl Check {
+    /// A check of fixed fields.
+    pub fn new(reads: &[&'static str], run: fn(&ParamSet) -> Vec<Issue>) -> Check {
+        Check {
+            reads: reads.to_vec(),
+            run: Box::new(run),
+        }
+    }
+}
+
 /// One run of a model: stepped and observed by the engine.
 pub trait Simulation: Send {
     /// Writes the metrics (in the model's metric order) for the current
@@ -225,26 +253,26 @@ impl ModelKind {
         }
     }
 
-    /// The fields whose values [`ModelKind::check`] depends on, when that
-    /// is a short list (None: any field may matter). A sweep's points that
-    /// differ only in other fields get the same issues, so validation
-    /// checks one of them and counts the rest. Keep in step with each
-    /// model's `check`.
-    pub fn check_reads(self) -> Option<&'static [&'static str]> {
+    /// The model's cross-field checks (combinations of parameters that
+    /// single-field ranges cannot check), each with the fields it reads,
+    /// for a scenario whose parameters are `base` (which says, for
+    /// instance, which interventions there are). Validation enumerates, for
+    /// each check, only the swept values of the fields it reads, so a check
+    /// costs the number of their combinations, not of the sweep's points.
+    pub fn checks(self, base: &ParamSet) -> Vec<Check> {
         match self {
-            ModelKind::Bass => Some(bass::CHECK_READS),
-            ModelKind::March => Some(march::CHECK_READS),
-            ModelKind::Climate => None,
+            ModelKind::Bass => bass::checks(),
+            ModelKind::March => march::checks(),
+            ModelKind::Climate => climate::params::checks(base),
         }
     }
 
-    /// Checks combinations of parameters that single-field ranges cannot.
+    /// Every cross-field check at once, on one set of parameters.
     pub fn check(self, params: &ParamSet) -> Vec<Issue> {
-        match self {
-            ModelKind::Bass => bass::BassParams::check(params),
-            ModelKind::March => march::MarchParams::check(params),
-            ModelKind::Climate => climate::ClimateParams::check(params),
-        }
+        self.checks(params)
+            .iter()
+            .flat_map(|c| (c.run)(params))
+            .collect()
     }
 
     /// Builds one run from validated parameters and its seeds.

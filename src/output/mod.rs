@@ -16,13 +16,14 @@ pub mod summary;
 pub mod teams;
 pub mod timeseries;
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::files;
 use crate::model::MetricDef;
 
 /// Files ideaflow writes into an output folder.
@@ -46,34 +47,49 @@ pub const LOCK_FILE: &str = ".ideaflow.lock";
 /// first one's files. The operating system releases the lock when the
 /// process ends in any way, even killed; the lock file is removed when the
 /// lock is dropped.
+///
+/// The lock file is also the folder's journal: before ideaflow creates a
+/// temporary file there (`runs.csv.partial`, `resume.json.tmp`, ...) it
+/// records the name in the lock file, so the next process that takes the
+/// lock knows which leftovers a killed process made, and removes those
+/// only. A file it has no record of is never removed or replaced.
 #[derive(Debug)]
 pub struct FolderLock {
     file: File,
     path: PathBuf,
+    /// Temporary files recorded (by this process, or left by a killed one).
+    journal: Vec<String>,
+    /// The entries a killed process left (a subset of `journal`).
+    left: Vec<String>,
 }
 
 impl FolderLock {
     /// Takes the lock of `dir` (which must exist), or says which process
-    /// holds it.
+    /// holds it. A link planted as the lock file is refused, never written
+    /// through.
     pub fn acquire(dir: &Path) -> Result<FolderLock, Error> {
         let path = dir.join(LOCK_FILE);
-        loop {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(|source| Error::OutputUnwritable {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
+        let unwritable = |source| Error::OutputUnwritable {
+            path: dir.to_path_buf(),
+            source,
+        };
+        // Bounded: each round ends unless the lock file vanished between
+        // opening and locking it (its holder finished), which can happen
+        // only as often as processes finish.
+        for _ in 0..1000 {
+            let mut file = match files::create_new(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    files::open_existing(&path).map_err(|e| foreign_or(&path, e, unwritable))?
+                }
+                Err(e) => return Err(unwritable(e)),
+            };
             match file.try_lock() {
                 Ok(()) => {}
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    let pid = std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|t| t.trim().parse().ok());
+                    let mut text = String::new();
+                    let _ = (&file).take(4096).read_to_string(&mut text);
+                    let pid = text.lines().next().and_then(|l| l.trim().parse().ok());
                     return Err(Error::OutputBusy {
                         path: dir.to_path_buf(),
                         pid,
@@ -84,17 +100,71 @@ impl FolderLock {
             // The process that held the lock removes the file before
             // releasing it: a lock won on a file no longer at `path` guards
             // nothing, so open the path again.
-            if !same_file(&file, &path) {
+            let here = std::fs::symlink_metadata(&path);
+            if !file
+                .metadata()
+                .is_ok_and(|m| here.is_ok_and(|h| files::same_file(&m, &h)))
+            {
                 continue;
             }
-            let mut lock = FolderLock { file, path };
-            let pid = std::process::id().to_string();
-            // The pid is only for the message of a process that finds the
-            // folder busy; failing to write it changes nothing else.
-            let _ = lock.file.set_len(0);
-            let _ = lock.file.write_all(pid.as_bytes());
+            // What a killed process recorded: names of ideaflow's own
+            // temporary files only (anything else in the file is ignored).
+            let mut text = String::new();
+            let _ = file.seek(SeekFrom::Start(0));
+            let _ = (&mut file).take(64 * 1024).read_to_string(&mut text);
+            let mut left: Vec<String> = Vec::new();
+            for name in text.lines().skip(1) {
+                if is_temporary_name(name) && !left.iter().any(|l| l == name) {
+                    left.push(name.to_string());
+                }
+            }
+            let mut lock = FolderLock {
+                file,
+                path,
+                journal: left.clone(),
+                left,
+            };
+            lock.save().map_err(|e| Error::io(&lock.path, e))?;
             return Ok(lock);
         }
+        Err(Error::OutputBusy {
+            path: dir.to_path_buf(),
+            pid: None,
+        })
+    }
+
+    /// Rewrites the lock file: this process's pid, then the journal.
+    fn save(&mut self) -> std::io::Result<()> {
+        let mut text = std::process::id().to_string();
+        text.push('\n');
+        for name in &self.journal {
+            text.push_str(name);
+            text.push('\n');
+        }
+        self.file.set_len(0)?;
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file.write_all(text.as_bytes())
+    }
+
+    /// Records that this process is about to create the temporary file
+    /// `name` in the folder.
+    fn record(&mut self, name: &str) -> Result<(), Error> {
+        if !self.journal.iter().any(|n| n == name) {
+            self.journal.push(name.to_string());
+            self.save().map_err(|e| Error::io(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Forgets temporary files that no longer exist (renamed or removed).
+    fn forget(&mut self, names: &[String]) -> Result<(), Error> {
+        let before = self.journal.len();
+        self.journal.retain(|n| !names.contains(n));
+        self.left.retain(|n| !names.contains(n));
+        if self.journal.len() != before {
+            self.save().map_err(|e| Error::io(&self.path, e))?;
+        }
+        Ok(())
     }
 }
 
@@ -106,23 +176,48 @@ impl Drop for FolderLock {
     }
 }
 
-/// Whether the open `file` is the file at `path`.
-#[cfg(unix)]
-fn same_file(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), std::fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
+/// Whether `name` is one of the temporary files ideaflow makes in an
+/// output folder (what a lock file's journal may list).
+fn is_temporary_name(name: &str) -> bool {
+    if name == WRITE_TEST {
+        return true;
+    }
+    let Some(base) = name
+        .strip_suffix(PARTIAL_SUFFIX)
+        .or_else(|| name.strip_suffix(TMP_SUFFIX))
+    else {
+        return false;
+    };
+    RESULT_FILES.contains(&base) || OTHER_FILES.contains(&base)
+}
+
+/// An error for a path that exists but is not ideaflow's to open (a link,
+/// a folder), or else `other`.
+fn foreign_or(
+    path: &Path,
+    e: std::io::Error,
+    other: impl FnOnce(std::io::Error) -> Error,
+) -> Error {
+    if e.kind() == std::io::ErrorKind::InvalidInput {
+        Error::Foreign {
+            path: path.to_path_buf(),
+            what: e.to_string(),
+        }
+    } else {
+        other(e)
     }
 }
 
-/// Whether the open `file` is the file at `path` (without inode numbers,
-/// assume so: the lock still excludes concurrent writers, only the rare
-/// race with a process that is just releasing it is not covered).
-#[cfg(not(unix))]
-fn same_file(_file: &File, path: &Path) -> bool {
-    path.exists()
-}
+/// Suffix of temporary files written whole and renamed (resume.json,
+/// compare.csv).
+pub const TMP_SUFFIX: &str = ".tmp";
+
+/// The empty file made to find out that a folder is writable.
+const WRITE_TEST: &str = ".ideaflow-write-test";
+
+/// Files ideaflow writes into output folders besides [`RESULT_FILES`]
+/// (each may also appear with [`TMP_SUFFIX`] while written).
+pub const OTHER_FILES: &[&str] = &[RESUME_FILE, "compare.csv"];
 
 /// The state of an interrupted experiment, from which `--resume` continues.
 pub const RESUME_FILE: &str = "resume.json";
@@ -216,36 +311,109 @@ pub trait Sink {
 /// An output folder whose files are written under temporary names and
 /// renamed together by [`Staging::commit`]. Dropping it uncommitted removes
 /// the temporary files, unless a checkpoint refers to them.
+///
+/// It replaces or removes only files that ideaflow wrote and recorded: the
+/// result files a manifest of ideaflow's lists (by its row counts), an
+/// interrupted experiment's files that its `resume.json` lists, the
+/// temporary files recorded in the lock file's journal, and what it wrote
+/// itself. Anything else under one of ideaflow's names is a user's file:
+/// the folder is refused, even with `--force`, naming the file.
 #[derive(Debug)]
 pub struct Staging {
     dir: PathBuf,
     staged: Vec<&'static str>,
+    /// Final names this staging may replace or remove.
+    owned: Vec<String>,
     discard_on_drop: bool,
     /// Held until the staging is dropped (after its files are removed or
     /// renamed: fields drop after `Drop::drop`).
-    _lock: FolderLock,
+    lock: FolderLock,
+}
+
+/// What ideaflow's own records say about the files in a folder.
+#[derive(Debug, Default)]
+struct Records {
+    /// Final names (result files, manifest.json, resume.json) written by
+    /// ideaflow.
+    finals: Vec<String>,
+    /// Temporary names an interrupted experiment's resume.json lists.
+    partials: Vec<String>,
+    /// resume.json is there and ideaflow's.
+    interrupted: bool,
+}
+
+impl Records {
+    /// Reads the folder's manifest.json and resume.json, when they are
+    /// ideaflow's. A file under one of these names that is not ideaflow's
+    /// (not a regular file, or not what ideaflow writes) is a user's.
+    fn read(dir: &Path) -> Records {
+        let mut r = Records::default();
+        let manifest = dir.join("manifest.json");
+        if let Some(m) = read_own_json(&manifest)
+            && m.pointer("/program/name")
+                .and_then(serde_json::Value::as_str)
+                == Some("ideaflow")
+        {
+            r.finals.push("manifest.json".into());
+            let rows = m.get("rows");
+            let has = |k: &str| rows.and_then(|r| r.get(k)).is_some_and(|v| !v.is_null());
+            for (file, key) in [
+                ("timeseries.csv", "timeseries"),
+                ("teams.csv", "teams"),
+                ("runs.csv", "runs"),
+                ("summary.csv", "summary"),
+            ] {
+                if has(key) {
+                    r.finals.push(file.into());
+                }
+            }
+        }
+        if let Some(state) = read_own_json(&dir.join(RESUME_FILE))
+            && let Some(list) = state.get("files").and_then(serde_json::Value::as_array)
+            && state.get("experiment").is_some()
+        {
+            r.interrupted = true;
+            r.finals.push(RESUME_FILE.into());
+            for f in list {
+                if let Some(name) = f.get("name").and_then(serde_json::Value::as_str)
+                    && RESULT_FILES.contains(&name)
+                {
+                    r.finals.push(name.to_string());
+                    r.partials.push(format!("{name}{PARTIAL_SUFFIX}"));
+                }
+            }
+        }
+        r
+    }
+}
+
+/// A JSON file of ideaflow's state (manifest, resume state), if it is a
+/// regular file (not a link) holding JSON.
+fn read_own_json(path: &Path) -> Option<serde_json::Value> {
+    if !files::is_regular(path) {
+        return None;
+    }
+    let bytes = files::read_input(path, files::MAX_STATE_BYTES).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 impl Staging {
     /// Checks and creates the output folder. A folder that already holds
-    /// results, or an interrupted experiment, is refused unless `force`.
+    /// results, or an interrupted experiment, is refused unless `force`;
+    /// files there that ideaflow did not write are refused even then.
     pub fn prepare(dir: &Path, force: bool) -> Result<Staging, Error> {
         let unwritable = |source| Error::OutputUnwritable {
             path: dir.to_path_buf(),
             source,
         };
+        check_folder(dir)?;
         let existed = dir.exists();
-        if existed && !dir.is_dir() {
-            return Err(Error::OutputNotDir {
-                path: dir.to_path_buf(),
-            });
-        }
         if existed && !force {
             // Refuse a folder with results before trying to lock it, so a
             // read-only one gets this message rather than "cannot write";
             // but a folder another process is writing is busy, not
             // interrupted.
-            if let Err(e) = Staging::claim(dir, false) {
+            if let Err(e) = Staging::claim(dir, false, &Records::read(dir), &[]) {
                 if let Err(busy @ Error::OutputBusy { .. }) = FolderLock::acquire(dir) {
                     return Err(busy);
                 }
@@ -256,44 +424,98 @@ impl Staging {
         // Before looking at (and perhaps removing) anything in the folder;
         // then look again, under the lock.
         let lock = FolderLock::acquire(dir)?;
-        if existed {
-            Staging::claim(dir, force)?;
-        }
-        // Find out now, before any work, that files can be made there.
-        let probe = dir.join(".ideaflow-write-test");
-        File::create(&probe).map_err(unwritable)?;
-        std::fs::remove_file(&probe).map_err(unwritable)?;
-        // Partial files left by an interrupted earlier run are never
-        // results; remove them so they cannot be mistaken for any.
-        for name in RESULT_FILES {
-            let stale = dir.join(format!("{name}{PARTIAL_SUFFIX}"));
-            if stale.exists() {
-                std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
-            }
-        }
-        Ok(Staging {
+        let records = Records::read(dir);
+        let mut staging = Staging {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
+            owned: records.finals.clone(),
             discard_on_drop: true,
-            _lock: lock,
-        })
+            lock,
+        };
+        let left = staging.lock.left.clone();
+        Staging::claim(dir, force, &records, &left)?;
+        // Temporary files of an earlier, killed or interrupted, process are
+        // never results: remove them (they are recorded as ideaflow's).
+        let mut stale: Vec<String> = left;
+        if force {
+            stale.extend(records.partials.iter().cloned());
+            if records.interrupted {
+                let resume = dir.join(RESUME_FILE);
+                std::fs::remove_file(&resume).map_err(|e| Error::io(&resume, e))?;
+                staging.owned.retain(|n| n != RESUME_FILE);
+            }
+        }
+        for name in &stale {
+            let path = dir.join(name);
+            if files::is_regular(&path) {
+                std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+        staging.lock.forget(&stale)?;
+        // Find out now, before any work, that files can be made there.
+        staging.lock.record(WRITE_TEST)?;
+        let probe = dir.join(WRITE_TEST);
+        files::create_new(&probe).map_err(|e| staging.foreign_or_unwritable(&probe, e))?;
+        std::fs::remove_file(&probe).map_err(unwritable)?;
+        staging.lock.forget(&[WRITE_TEST.to_string()])?;
+        Ok(staging)
+    }
+
+    /// An error for a file that could not be created: a user's file under
+    /// one of ideaflow's names, or a folder that cannot be written.
+    fn foreign_or_unwritable(&self, path: &Path, e: std::io::Error) -> Error {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Foreign {
+                path: path.to_path_buf(),
+                what: "it is not a file ideaflow recorded as its own".into(),
+            }
+        } else {
+            Error::OutputUnwritable {
+                path: self.dir.clone(),
+                source: e,
+            }
+        }
     }
 
     /// Refuses a folder holding results or an interrupted experiment,
-    /// unless `force`, which removes the interrupted experiment's state.
-    fn claim(dir: &Path, force: bool) -> Result<(), Error> {
-        let resume = dir.join(RESUME_FILE);
-        if resume.exists() {
-            if !force {
-                return Err(Error::OutputInterrupted {
-                    path: dir.to_path_buf(),
+    /// unless `force`, and a folder holding files under ideaflow's names
+    /// that ideaflow did not record (`left`: temporary files the lock's
+    /// journal lists), even with `force`.
+    fn claim(dir: &Path, force: bool, records: &Records, left: &[String]) -> Result<(), Error> {
+        let mut names: Vec<String> = RESULT_FILES.iter().map(|s| s.to_string()).collect();
+        names.extend(OTHER_FILES.iter().map(|s| s.to_string()));
+        for name in RESULT_FILES.iter().chain(OTHER_FILES) {
+            names.push(format!("{name}{PARTIAL_SUFFIX}"));
+            names.push(format!("{name}{TMP_SUFFIX}"));
+        }
+        names.push(WRITE_TEST.to_string());
+        for name in &names {
+            let path = dir.join(name);
+            if !files::exists(&path) {
+                continue;
+            }
+            let ours = records.finals.contains(name)
+                || records.partials.contains(name)
+                || left.contains(name);
+            if !ours {
+                return Err(Error::Foreign {
+                    path,
+                    what: if files::is_regular(&dir.join(name)) {
+                        "ideaflow did not write it (no manifest or resume state of ideaflow's lists it)".into()
+                    } else {
+                        "it is not a regular file (a link or a folder); ideaflow never writes through links".into()
+                    },
                 });
             }
-            std::fs::remove_file(&resume).map_err(|e| Error::io(&resume, e))?;
+        }
+        if records.interrupted && !force {
+            return Err(Error::OutputInterrupted {
+                path: dir.to_path_buf(),
+            });
         }
         let found: Vec<String> = RESULT_FILES
             .iter()
-            .filter(|f| dir.join(f).exists())
+            .filter(|f| files::exists(&dir.join(f)))
             .map(|f| f.to_string())
             .collect();
         if !found.is_empty() && !force {
@@ -320,20 +542,27 @@ impl Staging {
             Some(lock) => lock,
             None => FolderLock::acquire(dir)?,
         };
+        let records = Records::read(dir);
         let mut staging = Staging {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
-            discard_on_drop: true,
-            _lock: lock,
+            owned: records.finals,
+            // The files hold finished runs: never removed on drop.
+            discard_on_drop: false,
+            lock,
         };
-        // The files hold finished runs: never removed on drop.
-        staging.discard_on_drop = false;
         for name in [
             "manifest.json".to_string(),
             format!("manifest.json{PARTIAL_SUFFIX}"),
         ] {
-            let path = dir.join(name);
-            if path.exists() {
+            let path = dir.join(&name);
+            if files::exists(&path) {
+                if !staging.owned.contains(&name) && !staging.lock.journal.contains(&name) {
+                    return Err(Error::Foreign {
+                        path,
+                        what: "it is not a file ideaflow recorded as its own".into(),
+                    });
+                }
                 std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
             }
         }
@@ -347,17 +576,16 @@ impl Staging {
             };
             let fin = dir.join(name);
             let partial = staging.partial(name);
-            if fin.exists() {
+            staging.lock.record(&format!("{name}{PARTIAL_SUFFIX}"))?;
+            if files::exists(&fin) {
+                files::check_not_link(&fin)
+                    .map_err(|e| foreign_or(&fin, e, |e| Error::io(&fin, e)))?;
                 std::fs::rename(&fin, &partial).map_err(|e| Error::io(&partial, e))?;
             }
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&partial)
-                .map_err(|e| Error::ResumeState {
-                    path: dir.join(RESUME_FILE),
-                    message: format!("{name} cannot be opened: {e}"),
-                })?;
+            let file = files::open_existing(&partial).map_err(|e| Error::ResumeState {
+                path: dir.join(RESUME_FILE),
+                message: format!("{name} cannot be opened: {e}"),
+            })?;
             let len = file.metadata().map_err(|e| Error::io(&partial, e))?.len();
             if len < f.bytes {
                 return Err(Error::ResumeState {
@@ -383,20 +611,58 @@ impl Staging {
         &self.dir
     }
 
-    /// Writes `name` atomically (a temporary file, synced, then renamed).
-    pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
-        let tmp = self.dir.join(format!("{name}.tmp"));
+    /// Counts the existing file `name` as ideaflow's (so that it may be
+    /// replaced) when `is_ours` says its first bytes are what ideaflow
+    /// writes there (for files without a manifest, such as compare.csv).
+    pub fn own_if(&mut self, name: &str, is_ours: impl Fn(&[u8]) -> bool) {
+        let path = self.dir.join(name);
+        if !files::is_regular(&path) {
+            return;
+        }
+        let mut head = Vec::new();
+        if let Ok(f) = files::open_input(&path, u64::MAX) {
+            let _ = f.take(4096).read_to_end(&mut head);
+        }
+        if is_ours(&head) && !self.owned.iter().any(|n| n == name) {
+            self.owned.push(name.to_string());
+        }
+    }
+
+    /// Fails unless whatever is at the final name `name` may be replaced.
+    fn check_replaceable(&self, name: &str) -> Result<(), Error> {
+        let path = self.dir.join(name);
+        if files::exists(&path) && !self.owned.iter().any(|n| n == name) {
+            return Err(Error::Foreign {
+                path,
+                what: "it is not a file ideaflow recorded as its own".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes `name` atomically (a temporary file, synced, then renamed),
+    /// replacing the file there only if it is ideaflow's.
+    pub fn write_atomic(&mut self, name: &'static str, bytes: &[u8]) -> Result<(), Error> {
+        self.check_replaceable(name)?;
+        let tmp_name = format!("{name}{TMP_SUFFIX}");
+        let tmp = self.dir.join(&tmp_name);
         let to = self.dir.join(name);
+        self.lock.record(&tmp_name)?;
+        let mut f = files::create_new(&tmp).map_err(|e| self.foreign_or_unwritable(&tmp, e))?;
         let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
             f.write_all(bytes)?;
             f.sync_all()?;
+            drop(f);
             std::fs::rename(&tmp, &to)
         };
         write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             Error::io(&to, e)
-        })
+        })?;
+        if !self.owned.iter().any(|n| n == name) {
+            self.owned.push(name.to_string());
+        }
+        self.lock.forget(&[tmp_name])
     }
 
     /// Keeps the partial files if this value is dropped uncommitted: a
@@ -411,28 +677,30 @@ impl Staging {
         self.discard_on_drop = false;
         for f in files {
             let path = self.partial(&f.name);
-            let file = OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .map_err(|e| Error::io(&path, e))?;
+            let file = files::open_existing(&path).map_err(|e| Error::io(&path, e))?;
             file.set_len(f.bytes).map_err(|e| Error::io(&path, e))?;
         }
+        let mut gone = Vec::new();
         for name in &self.staged {
             if !files.iter().any(|f| f.name == *name) {
                 let _ = std::fs::remove_file(self.partial(name));
+                gone.push(format!("{name}{PARTIAL_SUFFIX}"));
             }
         }
-        Ok(())
+        self.lock.forget(&gone)
     }
 
     fn partial(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}{PARTIAL_SUFFIX}"))
     }
 
-    /// Creates `<name>.partial` for writing.
+    /// Creates `<name>.partial` for writing (recorded in the lock's
+    /// journal first; never over an existing file).
     pub fn create(&mut self, name: &'static str) -> Result<BufWriter<File>, Error> {
+        self.check_replaceable(name)?;
         let path = self.partial(name);
-        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        self.lock.record(&format!("{name}{PARTIAL_SUFFIX}"))?;
+        let file = files::create_new(&path).map_err(|e| self.foreign_or_unwritable(&path, e))?;
         self.staged.push(name);
         Ok(BufWriter::with_capacity(1 << 20, file))
     }
@@ -453,23 +721,29 @@ impl Staging {
 
     fn rename_all(mut self, complete: bool) -> Result<(), Error> {
         for name in RESULT_FILES {
-            if !self.staged.contains(name) {
+            if !self.staged.contains(name) && self.owned.iter().any(|n| n == name) {
                 let stale = self.dir.join(name);
-                if stale.exists() {
+                if files::exists(&stale) {
                     std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
                 }
             }
         }
         let mut order = self.staged.clone();
         order.sort_by_key(|n| *n == "manifest.json");
+        for name in &order {
+            self.check_replaceable(name)?;
+        }
+        let mut renamed = Vec::new();
         for name in order {
             let from = self.partial(name);
             let to = self.dir.join(name);
             std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
+            renamed.push(format!("{name}{PARTIAL_SUFFIX}"));
         }
         self.discard_on_drop = false;
+        self.lock.forget(&renamed)?;
         let resume = self.dir.join(RESUME_FILE);
-        if complete && resume.exists() {
+        if complete && self.owned.iter().any(|n| n == RESUME_FILE) && files::exists(&resume) {
             std::fs::remove_file(&resume).map_err(|e| Error::io(&resume, e))?;
         }
         Ok(())
@@ -483,6 +757,27 @@ impl Drop for Staging {
                 let _ = std::fs::remove_file(self.partial(name));
             }
         }
+    }
+}
+
+/// Refuses an output path that is a link to nothing (creating the folder
+/// would fail with a puzzling "File exists") or that is not a folder.
+fn check_folder(dir: &Path) -> Result<(), Error> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() && !dir.exists() => Err(Error::OutputNotDir {
+            path: dir.to_path_buf(),
+            what: format!(
+                "is a symbolic link to {}, which does not exist",
+                std::fs::read_link(dir)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_else(|_| "?".into())
+            ),
+        }),
+        Ok(_) if !dir.is_dir() => Err(Error::OutputNotDir {
+            path: dir.to_path_buf(),
+            what: "exists and is not a folder".into(),
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -16,6 +16,8 @@ pub struct Diagnostic {
     pub file: PathBuf,
     /// The file's text (shared between the diagnostics of one file).
     pub source: Arc<str>,
+    /// Byte offsets where the file's lines start (shared likewise).
+    pub line_starts: Arc<[usize]>,
     /// Byte range of the offending text, when the problem has a place.
     pub span: Option<Range<usize>>,
     /// The dotted path of the field concerned, if any.
@@ -27,22 +29,23 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// 1-based line and column of the span's start.
+    /// 1-based line and column of the span's start (a binary search in
+    /// the line index: no scan of the file per problem).
     pub fn line_col(&self) -> Option<(usize, usize)> {
         let span = self.span.as_ref()?;
-        let start = span.start.min(self.source.len());
-        let before = &self.source[..start];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let start = floor_char_boundary(&self.source, span.start.min(self.source.len()));
+        let line = self.line_starts.partition_point(|&s| s <= start).max(1);
+        let line_start = self.line_starts[line - 1];
         let col = self.source[line_start..start].chars().count() + 1;
         Some((line, col))
     }
 
     /// `file:line:col` (or just `file` when the problem has no place).
     pub fn location(&self) -> String {
+        let file = shown_path(&self.file);
         match self.line_col() {
-            Some((l, c)) => format!("{}:{l}:{c}", self.file.display()),
-            None => self.file.display().to_string(),
+            Some((l, c)) => format!("{file}:{l}:{c}"),
+            None => file,
         }
     }
 
@@ -60,11 +63,25 @@ impl Diagnostic {
         let path = self.file.display().to_string();
         let mut group = Group::with_title(Level::ERROR.primary_title(headline.as_str()));
         if let Some(span) = &self.span {
+            // Only the lines the span covers are handed to the renderer, so
+            // a report costs the size of its lines, not of the whole file.
             let span = clamp_span(&self.source, span.clone());
+            let first = self
+                .line_starts
+                .partition_point(|&s| s <= span.start)
+                .max(1);
+            let from = self.line_starts[first - 1];
+            let to = self.source[span.end..]
+                .find('\n')
+                .map_or(self.source.len(), |i| span.end + i);
+            // A span over many lines is shown by its first 20 lines.
+            let to = self.line_starts.get(first + 19).map_or(to, |&l| to.min(l));
+            let end = span.end.min(to);
             group = group.element(
-                Snippet::source(&*self.source)
+                Snippet::source(&self.source[from..to])
+                    .line_start(first)
                     .path(path.as_str())
-                    .annotation(AnnotationKind::Primary.span(span)),
+                    .annotation(AnnotationKind::Primary.span(span.start - from..end - from)),
             );
         }
         if let Some(help) = &self.help {
@@ -74,11 +91,48 @@ impl Diagnostic {
     }
 }
 
+/// A path as shown in messages: control characters (a line break in a
+/// file name) escaped, so a message is never split or spoofed by one.
+pub fn shown_path(path: &Path) -> String {
+    let s = path.display().to_string();
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect()
+    } else {
+        s
+    }
+}
+
 fn clamp_span(source: &str, span: Range<usize>) -> Range<usize> {
-    let start = span.start.min(source.len());
-    let end = span.end.clamp(start, source.len());
+    let start = floor_char_boundary(source, span.start.min(source.len()));
+    let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
     start..end
 }
+
+/// The largest char boundary at or below `i`.
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Byte offsets where the lines of `text` start.
+fn line_starts(text: &str) -> Arc<[usize]> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+/// Most problems shown in full; the rest are counted.
+pub const MAX_SHOWN: usize = 200;
 
 /// Every problem found in one or more scenario files.
 #[derive(Clone, Debug, Default)]
@@ -103,11 +157,18 @@ impl Diagnostics {
 
 impl std::fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, d) in self.0.iter().enumerate() {
+        for (i, d) in self.0.iter().take(MAX_SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{}", d.render())?;
+        }
+        if self.0.len() > MAX_SHOWN {
+            write!(
+                f,
+                "\n... and {} more problems, not shown (fix these first)",
+                self.0.len() - MAX_SHOWN
+            )?;
         }
         let files: std::collections::BTreeSet<&Path> =
             self.0.iter().map(|d| d.file.as_path()).collect();
@@ -127,8 +188,12 @@ impl std::fmt::Display for Diagnostics {
 pub struct Collector {
     file: PathBuf,
     source: Arc<str>,
+    line_starts: Arc<[usize]>,
     /// Problems found so far.
     pub items: Vec<Diagnostic>,
+    /// (span, field, message) of the problems recorded, to record each
+    /// once in constant time.
+    seen: std::collections::HashSet<(Option<Range<usize>>, Option<String>, String)>,
 }
 
 impl Collector {
@@ -137,7 +202,9 @@ impl Collector {
         Collector {
             file: file.to_path_buf(),
             source: Arc::from(source),
+            line_starts: line_starts(source),
             items: Vec::new(),
+            seen: std::collections::HashSet::new(),
         }
     }
 
@@ -151,14 +218,12 @@ impl Collector {
         message: String,
         help: Option<String>,
     ) {
-        let dup = self
-            .items
-            .iter()
-            .any(|d| d.span == span && d.field.as_deref() == field && d.message == message);
-        if !dup {
+        let key = (span.clone(), field.map(str::to_string), message.clone());
+        if self.seen.insert(key) {
             self.items.push(Diagnostic {
                 file: self.file.clone(),
                 source: self.source.clone(),
+                line_starts: self.line_starts.clone(),
                 span,
                 field: field.map(str::to_string),
                 message,

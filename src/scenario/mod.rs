@@ -7,6 +7,7 @@
 //! so a user fixes a file in one pass (STYLE.md 4).
 
 pub mod diagnostic;
+pub mod name;
 pub mod params;
 pub mod schema;
 pub mod show;
@@ -127,7 +128,9 @@ impl Experiment {
 
     /// Output rows per run for a run of `steps` steps.
     pub fn rows_per_run(&self, steps: u64) -> u64 {
-        output_steps(steps, self.every).count() as u64
+        // As many as output_steps yields, counted without iterating.
+        let every = self.every.max(1);
+        steps / every + 1 + u64::from(!steps.is_multiple_of(every))
     }
 
     /// Total timeseries rows over all runs (0 when timeseries are off).
@@ -144,15 +147,23 @@ impl Experiment {
             .saturating_mul(self.metrics.len() as u64)
     }
 
-    /// Sum over points of rows per run.
+    /// Sum over points of rows per run: each value of a swept `steps` is
+    /// the same share of the points (no loop over the points).
     fn rows_by_point(&self) -> u64 {
-        match self.axes.iter().position(|a| a.path() == "steps") {
+        match self.axes.iter().find(|a| a.path() == "steps") {
             None => self
                 .rows_per_run(self.base.u64("steps"))
                 .saturating_mul(self.points()),
-            Some(_) => (0..self.points())
-                .map(|p| self.rows_per_run(self.point(p).u64("steps")))
-                .sum(),
+            Some(axis) => {
+                let share = self.points() / axis.values.len().max(1) as u64;
+                axis.values
+                    .iter()
+                    .map(|v| {
+                        let steps = v.as_i64().unwrap_or(0).max(0) as u64;
+                        self.rows_per_run(steps).saturating_mul(share)
+                    })
+                    .fold(0u64, u64::saturating_add)
+            }
         }
     }
 }
@@ -171,10 +182,12 @@ pub fn output_steps(steps: u64, every: u64) -> impl Iterator<Item = u64> {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Experiment, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::files::read_input_text(path, crate::files::MAX_SCENARIO_BYTES).map_err(
+        |source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+    )?;
     parse(path, &text, overrides).map_err(LoadError::Invalid)
 }
 
@@ -200,7 +213,7 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         Some(v) => match v.get_ref().as_str() {
             Some(rel) => {
                 let base_path = path.parent().unwrap_or(Path::new("")).join(rel);
-                match std::fs::read_to_string(&base_path) {
+                match crate::files::read_input_text(&base_path, crate::files::MAX_SCENARIO_BYTES) {
                     Ok(t) => Some((base_path, t, v.span())),
                     Err(e) => {
                         c.push(
@@ -288,21 +301,41 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         base_interventions = bi;
     }
 
-    if let Some(n) = set.iter().find(|s| s.field.path == "name")
-        && let Value::Str(name) = &n.value
-        && (name == "."
-            || name == ".."
-            || name.contains(['/', '\\'])
-            || name.chars().any(char::is_control))
-    {
-        c.push(
-            Some(n.span.clone()),
-            Some("name"),
-            format!(
-                "expected a name without path separators or control characters that is not . or .., found {name:?}"
-            ),
-            Some("the name becomes the output folder output/<name>/".into()),
-        );
+    // The name, from the file's `name` key or else from its file name,
+    // becomes a folder name: both obey the same rules.
+    match set.iter().find(|s| s.field.path == "name") {
+        Some(n) => {
+            if let Value::Str(name) = &n.value
+                && let Err(why) = name::check(name)
+            {
+                c.push(
+                    Some(n.span.clone()),
+                    Some("name"),
+                    format!("expected {}, found {name:?}: {why}", name::EXPECTED),
+                    Some(format!(
+                        "the name becomes the output folder output/<name>/: {}",
+                        name::RULES
+                    )),
+                );
+            }
+        }
+        None => {
+            let stem = file_stem(path);
+            if let Err(why) = name::check(&stem) {
+                c.push(
+                    None,
+                    Some("name"),
+                    format!(
+                        "expected {} (without `name`, the file name gives the scenario's name), found the file name's stem {stem:?}: {why}",
+                        name::EXPECTED
+                    ),
+                    Some(format!(
+                        "set `name = \"...\"` at the top of the file, or rename the file; {}",
+                        name::RULES
+                    )),
+                );
+            }
+        }
     }
 
     // The model decides which tables and keys are allowed.
@@ -442,29 +475,20 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
     }
 
     // Resolve every field of the model.
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "scenario".into());
+    let stem = file_stem(path);
+    // The first value set for each field (by path: fields are unique per
+    // path), found in constant time.
+    let mut by_path: rustc_hash::FxHashMap<&str, &Value> = rustc_hash::FxHashMap::default();
+    for s in &set {
+        by_path.entry(s.field.path).or_insert(&s.value);
+    }
     let mut base = ParamSet::new();
-    for f in schema::fields_for(model) {
-        let v = match set
-            .iter()
-            .find(|s| std::ptr::eq(s.field, f) || s.field.path == f.path)
-        {
-            Some(s) => s.value.clone(),
+    for f in schema::fields_for(model).chain(decls.iter().flat_map(|d| d.fields.iter().copied())) {
+        let v = match by_path.get(f.path) {
+            Some(v) => (*v).clone(),
             None => f.default_value(&stem, &metric_names),
         };
         base.set(f.path, v);
-    }
-    for d in &decls {
-        for &f in &d.fields {
-            let v = match set.iter().find(|s| std::ptr::eq(s.field, f)) {
-                Some(s) => s.value.clone(),
-                None => f.default_value(&stem, &metric_names),
-            };
-            base.set(f.path, v);
-        }
     }
     let mut apply = |path: &'static str, v: Option<u64>, c: &mut Collector| {
         if let Some(v) = v {
@@ -499,13 +523,28 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
 
     // Checks across fields, at every sweep point. The same problem at many
     // points is reported once, with the first point and the count.
-    let found = if model.implemented() {
+    let (found, unchecked) = if model.implemented() {
         check_points(model, &base, &axes)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     for f in &found {
         report_issue(&mut c, f, &set, &axes, extends_span.clone());
+    }
+    for (paths, combos) in &unchecked {
+        let span = axes
+            .iter()
+            .find(|a| paths.contains(&a.path()))
+            .map(|a| a.span.clone());
+        c.push(
+            span,
+            paths.first().copied(),
+            format!(
+                "expected at most {MAX_CHECKED_COMBINATIONS} combinations of the swept values of {} (a check of the model reads them together), found {combos}",
+                paths.join(", ")
+            ),
+            Some("sweep fewer values of these parameters, or split the sweep into several scenario files".into()),
+        );
     }
     if c.has_errors() {
         return Err(Diagnostics(c.items));
@@ -529,6 +568,13 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
         intervention_fields: decls.into_iter().map(|d| d.fields).collect(),
         extends: base_file.map(|(p, t, _)| (p, t)),
     })
+}
+
+/// The file name without its extension: the default scenario name.
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn implemented_models() -> String {
@@ -1185,12 +1231,13 @@ fn axis_values(
                 steps: None,
                 by: None,
             };
+            let (mut has_from, mut has_to) = (false, false);
             let mut ok = true;
             for (k, item) in t.iter() {
                 let num = read_number(item.get_ref());
                 match (&**k.get_ref(), num) {
-                    ("from", Some(x)) => spec.from = x,
-                    ("to", Some(x)) => spec.to = x,
+                    ("from", Some(x)) => (spec.from, has_from) = (x, true),
+                    ("to", Some(x)) => (spec.to, has_to) = (x, true),
                     ("by", Some(x)) => spec.by = Some(x),
                     ("steps", _)
                         if item.get_ref().is_integer() && read_int(item.get_ref()).is_none() =>
@@ -1241,12 +1288,17 @@ fn axis_values(
             if !ok {
                 return None;
             }
-            if spec.from.is_nan() || spec.to.is_nan() {
+            if !has_from || !has_to {
+                let missing = match (has_from, has_to) {
+                    (false, false) => "neither",
+                    (false, true) => "no `from`",
+                    _ => "no `to`",
+                };
                 c.expected(
                     Some(value.span()),
                     f.path,
                     "a range with both `from` and `to`",
-                    "a range missing one",
+                    &format!("a range with {missing}"),
                 );
                 return None;
             }
@@ -1279,67 +1331,79 @@ struct PointIssue {
     count: u64,
 }
 
+/// Most combinations of swept values one cross-field check is run on
+/// (about a second of checking for the slowest check).
+pub const MAX_CHECKED_COMBINATIONS: u64 = 200_000;
+
 /// The model's cross-field issues over every sweep point: each distinct
 /// issue with its first point and how many points have it (at most 50
-/// distinct issues). Only the axes the model's checks depend on
-/// ([`ModelKind::check_reads`]) are enumerated, the others held at their
-/// first value: points that differ only in those get the same issues, so
-/// each issue found counts once for each of their combinations. (A sweep
-/// of 10^9 Bass points over p, q and dt is one check, not 10^9.)
-fn check_points(model: ModelKind, base: &ParamSet, axes: &[Axis]) -> Vec<PointIssue> {
-    check_points_reading(model, base, axes, model.check_reads())
-}
-
-/// [`check_points`] with the fields the checks depend on given (None: all).
-fn check_points_reading(
+/// distinct issues). Each check ([`ModelKind::checks`]) is run on every
+/// combination of the swept values of the fields it reads, the other axes
+/// held at their first value: points that differ only in other fields get
+/// the same issues from it, so each issue found counts once for each of
+/// their combinations. (A sweep of 10^12 points is as many checks as the
+/// largest product of the axes one check reads.) A check whose axes have
+/// more than [`MAX_CHECKED_COMBINATIONS`] combinations is not run; the
+/// second list names it, with its axes and their count.
+fn check_points(
     model: ModelKind,
     base: &ParamSet,
     axes: &[Axis],
-    reads: Option<&[&str]>,
-) -> Vec<PointIssue> {
-    let Some(points) = sweep::point_count(axes) else {
-        return Vec::new();
-    };
-    let relevant: Vec<bool> = axes
-        .iter()
-        .map(|a| reads.is_none_or(|r| r.contains(&a.path())))
-        .collect();
-    let sub_points: u64 = axes
-        .iter()
-        .zip(&relevant)
-        .filter(|(_, r)| **r)
-        .map(|(a, _)| a.values.len() as u64)
-        .product();
-    let repeat = points / sub_points.max(1);
+) -> (Vec<PointIssue>, Vec<(Vec<&'static str>, u128)>) {
     let mut found: Vec<PointIssue> = Vec::new();
-    for sub in 0..sub_points {
-        // The full point with the relevant axes' digits of `sub` (last
-        // axis fastest, as in the sweep) and the others at 0.
-        let (mut rem, mut point, mut stride) = (sub, 0u64, 1u64);
-        for (a, r) in axes.iter().zip(&relevant).rev() {
-            let len = a.values.len() as u64;
-            if *r {
-                point += (rem % len) * stride;
+    let mut too_many = Vec::new();
+    let Some(points) = sweep::point_count(axes) else {
+        return (found, too_many);
+    };
+    // Point 0's parameters, changed in place for each combination.
+    let mut ps = sweep::point_params(base, axes, 0);
+    for check in model.checks(base) {
+        let relevant: Vec<usize> = (0..axes.len())
+            .filter(|&i| check.reads.contains(&axes[i].path()))
+            .collect();
+        let combos: u128 = relevant
+            .iter()
+            .map(|&i| axes[i].values.len() as u128)
+            .product();
+        if combos > MAX_CHECKED_COMBINATIONS as u128 {
+            too_many.push((relevant.iter().map(|&i| axes[i].path()).collect(), combos));
+            continue;
+        }
+        let repeat = points / combos as u64;
+        for sub in 0..combos as u64 {
+            // The full point with the relevant axes' digits of `sub` (last
+            // axis fastest, as in the sweep) and the others at 0.
+            let (mut rem, mut point) = (sub, 0u64);
+            for &i in relevant.iter().rev() {
+                let len = axes[i].values.len() as u64;
+                let digit = rem % len;
                 rem /= len;
+                point += digit
+                    * axes[i + 1..]
+                        .iter()
+                        .map(|a| a.values.len() as u64)
+                        .product::<u64>();
+                ps.set(axes[i].path(), axes[i].values[digit as usize].clone());
             }
-            stride *= len;
-        }
-        let ps = sweep::point_params(base, axes, point);
-        for issue in model.check(&ps) {
-            match found.iter_mut().find(|f| f.issue == issue) {
-                Some(f) => f.count += repeat,
-                None => found.push(PointIssue {
-                    issue,
-                    first: point,
-                    count: repeat,
-                }),
+            for issue in (check.run)(&ps) {
+                match found.iter_mut().find(|f| f.issue == issue) {
+                    Some(f) => f.count += repeat,
+                    None => found.push(PointIssue {
+                        issue,
+                        first: point,
+                        count: repeat,
+                    }),
+                }
+            }
+            if found.len() >= 50 {
+                return (found, too_many);
             }
         }
-        if found.len() >= 50 {
-            break;
+        for &i in &relevant {
+            ps.set(axes[i].path(), axes[i].values[0].clone());
         }
     }
-    found
+    (found, too_many)
 }
 
 /// Points a cross-field issue at the first involved field the user touched
@@ -1413,8 +1477,29 @@ mod tests {
         (exp.model, exp.base, axes)
     }
 
-    /// Skipping the axes the checks do not read finds the same issues, first
-    /// points and counts as checking every point.
+    /// Every check on every point: the reference that [`check_points`]
+    /// must agree with.
+    fn check_every_point(model: ModelKind, base: &ParamSet, axes: &[Axis]) -> Vec<PointIssue> {
+        let mut found: Vec<PointIssue> = Vec::new();
+        for point in 0..sweep::point_count(axes).unwrap() {
+            for issue in model.check(&sweep::point_params(base, axes, point)) {
+                match found.iter_mut().find(|f| f.issue == issue) {
+                    Some(f) => f.count += 1,
+                    None => found.push(PointIssue {
+                        issue,
+                        first: point,
+                        count: 1,
+                    }),
+                }
+            }
+        }
+        found.sort_by(|a, b| a.issue.message.cmp(&b.issue.message));
+        found
+    }
+
+    /// Running each check only on the axes it reads finds the same issues,
+    /// first points and counts as running every check on every point (so
+    /// each check's `reads` lists every field it depends on).
     #[test]
     fn checking_only_the_axes_checks_read_matches_checking_every_point() {
         let cases = [
@@ -1448,13 +1533,100 @@ mod tests {
 "#,
                 &[("march.fast_learners", Value::Int(20))],
             ),
+            // Climate: team sizes out of their bounds (only when drawn),
+            // a beta sd too large for its mean, success rates the wrong way
+            // round, an intervention after the last step or targeting a
+            // department that does not exist, until before at.
+            sweep_with_bad_values(
+                r#"steps = 6
+[climate]
+burn_in = 0
+[climate.organisation]
+departments = 2
+[[interventions]]
+kind = "rewards"
+name = "r"
+at = 2
+target.departments = [1]
+[[interventions]]
+kind = "layoff"
+name = "l"
+at = 1
+[sweep]
+"climate.voice.beta0" = [-1.0, -0.5]
+"climate.organisation.team_size_distribution" = ["fixed", "uniform"]
+"climate.organisation.team_size" = [6, 8]
+"climate.organisation.team_size_max" = [12, 20]
+"climate.employees.psych_safety_sd" = [0.1, 0.2]
+"climate.employees.distribution" = ["beta", "truncated_normal"]
+"climate.experiment.success_bad" = [0.1, 0.2]
+"climate.organisation.departments" = [2, 3]
+"interventions.r.at" = [2, 3]
+"interventions.l.until" = [-1, 4]
+"steps" = [6, 8]
+"#,
+                &[
+                    ("climate.organisation.team_size", Value::Int(30)),
+                    ("climate.employees.psych_safety_sd", Value::Float(0.6)),
+                    ("climate.experiment.success_bad", Value::Float(0.99)),
+                    ("climate.organisation.departments", Value::Int(1)),
+                    ("interventions.0.at", Value::Int(7)),
+                    ("interventions.1.until", Value::Int(0)),
+                ],
+            ),
         ];
         for (model, base, axes) in cases {
-            let fast = check_points_reading(model, &base, &axes, model.check_reads());
-            let all = check_points_reading(model, &base, &axes, None);
+            let (mut fast, unchecked) = check_points(model, &base, &axes);
+            assert!(unchecked.is_empty());
+            fast.sort_by(|a, b| a.issue.message.cmp(&b.issue.message));
+            let all = check_every_point(model, &base, &axes);
             // Issues found at several points each (so counts are tested).
             assert!(all.iter().any(|f| f.count > 1), "{all:?}");
             assert_eq!(fast, all);
+            if model == ModelKind::Climate {
+                // Every climate check found something.
+                assert!(all.len() >= 6, "{all:#?}");
+            }
+        }
+    }
+
+    /// A check whose swept axes have too many combinations is named, not
+    /// run; one whose axes are few is run however large the sweep.
+    #[test]
+    fn checks_are_bounded_by_the_combinations_of_the_axes_they_read() {
+        let text = r#"model = "bass"
+[sweep]
+"bass.agents" = { from = 1000, to = 1999, steps = 1000 }
+"bass.degree" = { from = 2, to = 2000, by = 2 }
+"bass.p" = { from = 0.01, to = 0.02, steps = 1000 }
+"bass.q" = { from = 0.1, to = 0.5, steps = 1000 }
+"#;
+        let d = parse(Path::new("t.toml"), text, &Overrides::default()).unwrap_err();
+        let text = d.to_string();
+        assert!(
+            text.contains("bass.agents, bass.degree") && text.contains("found 1000000"),
+            "{text}"
+        );
+        assert_eq!(d.len(), 1, "{text}");
+    }
+
+    #[test]
+    fn rows_per_run_counts_the_output_steps() {
+        let mut exp = parse(
+            Path::new("t.toml"),
+            "model = \"march\"\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        for every in [1, 2, 3, 7, 10] {
+            exp.every = every;
+            for steps in 0..40 {
+                assert_eq!(
+                    exp.rows_per_run(steps),
+                    output_steps(steps, every).count() as u64,
+                    "steps {steps}, every {every}"
+                );
+            }
         }
     }
 }

@@ -1,12 +1,17 @@
 //! A resolved set of parameters: every field of the scenario's model with
 //! the value the file gave, the sweep point chose, or the default.
 
+use rustc_hash::FxHashMap;
+
 use crate::scenario::value::Value;
 
-/// Every parameter of one sweep point, by dotted path, in schema order.
+/// Every parameter of one sweep point, by dotted path, in schema order
+/// (with an index by path, so that a scenario with many interventions,
+/// hence many parameters, is read in linear time).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParamSet {
     values: Vec<(&'static str, Value)>,
+    index: FxHashMap<&'static str, usize>,
 }
 
 impl ParamSet {
@@ -17,15 +22,18 @@ impl ParamSet {
 
     /// Sets (or replaces) a value.
     pub fn set(&mut self, path: &'static str, value: Value) {
-        match self.values.iter_mut().find(|(p, _)| *p == path) {
-            Some(slot) => slot.1 = value,
-            None => self.values.push((path, value)),
+        match self.index.get(path) {
+            Some(&i) => self.values[i].1 = value,
+            None => {
+                self.index.insert(path, self.values.len());
+                self.values.push((path, value));
+            }
         }
     }
 
     /// The value at `path`, if present.
     pub fn get(&self, path: &str) -> Option<&Value> {
-        self.values.iter().find(|(p, _)| *p == path).map(|(_, v)| v)
+        self.index.get(path).map(|&i| &self.values[i].1)
     }
 
     /// All (path, value) pairs in schema order.

@@ -55,7 +55,9 @@ pub fn expand_range(field: &Field, r: RangeSpec) -> Result<Vec<Value>, String> {
         if let Some(x) = x
             && !x.is_finite()
         {
-            return Err(format!("expected {name} to be a finite number, found {x}"));
+            return Err(format!(
+                "expected `{name}` to be a finite number, found {name} = {x}"
+            ));
         }
     }
     let raw: Vec<f64> = match (r.steps, r.by) {
@@ -118,11 +120,15 @@ pub fn expand_range(field: &Field, r: RangeSpec) -> Result<Vec<Value>, String> {
                 || (end - r.to).abs() > 1e-9 * scale
             {
                 return Err(format!(
-                    "expected `by` to divide the range, found by = {} which does not divide {} .. {} ({} steps)",
+                    "expected `by` to divide the range, found by = {} which does not divide {} .. {} into whole steps (it makes {} steps)",
                     format_f64(by),
                     format_f64(r.from),
                     format_f64(r.to),
-                    format_f64(round_sig12(ratio))
+                    if ratio.is_finite() {
+                        format_f64(round_sig12(ratio))
+                    } else {
+                        "too many".to_string()
+                    }
                 ));
             }
             if count + 1.0 > MAX_AXIS_VALUES as f64 {

@@ -13,9 +13,9 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use crate::model::Issue;
 use crate::model::climate::leadership::Style;
 use crate::model::climate::params::STYLE_NAMES;
+use crate::model::{Check, Issue};
 use crate::scenario::params::ParamSet;
 use crate::scenario::schema::{Bound, Default, Field, Kind};
 use crate::scenario::value::Value;
@@ -536,10 +536,14 @@ impl Intervention {
 
 /// Reads every intervention of a scenario's parameters.
 pub fn read_all(ps: &ParamSet) -> Vec<Intervention> {
-    let mut out = Vec::new();
-    for index in 0.. {
+    (0..).map_while(|index| read_one(ps, index)).collect()
+}
+
+/// Reads intervention `index` (None when there is none).
+pub fn read_one(ps: &ParamSet, index: usize) -> Option<Intervention> {
+    {
         let Some(Value::Str(kind)) = ps.get(&format!("interventions.{index}.kind")) else {
-            break;
+            return None;
         };
         let g = |key: &str| ps.get(&format!("interventions.{index}.{key}"));
         let f = |key: &str| g(key).and_then(Value::as_f64).unwrap_or(0.0);
@@ -624,7 +628,7 @@ pub fn read_all(ps: &ParamSet) -> Vec<Intervention> {
             _ => Action::Turbulence { rate: f("rate") },
         };
         let until = g("until").and_then(Value::as_i64).unwrap_or(-1);
-        out.push(Intervention {
+        Some(Intervention {
             index,
             at: u("at"),
             until: (until >= 0).then_some(until as u64),
@@ -633,17 +637,59 @@ pub fn read_all(ps: &ParamSet) -> Vec<Intervention> {
             teams: list("target.teams"),
             share: g("target.share").and_then(Value::as_f64).unwrap_or(1.0),
             action,
-        });
+        })
     }
-    out
 }
+
+/// The cross-field checks of every intervention of a scenario: one per
+/// intervention, reading its own keys, the organisation's shape and the
+/// number of steps (so a sweep of one intervention's keys is checked
+/// without enumerating another's).
+pub fn checks(base: &ParamSet) -> Vec<Check> {
+    (0..)
+        .map_while(|index| {
+            let Some(Value::Str(kind)) = base.get(&format!("interventions.{index}.kind")) else {
+                return None;
+            };
+            let spec = spec(kind)?;
+            let mut reads: Vec<&'static str> = instance_fields(index, spec)
+                .iter()
+                .map(|f| f.path)
+                .collect();
+            reads.extend(ORGANISATION_READS);
+            Some(Check {
+                reads,
+                run: Box::new(move |ps: &ParamSet| check_one(ps, index)),
+            })
+        })
+        .collect()
+}
+
+/// The fields of the organisation an intervention's check reads.
+const ORGANISATION_READS: [&str; 3] = [
+    "climate.organisation.departments",
+    "climate.organisation.teams_per_department",
+    "steps",
+];
 
 /// Checks that need the organisation: targets that exist, `until` after
 /// `at`.
-pub fn check(ps: &ParamSet, departments: usize, teams: usize) -> Vec<Issue> {
+fn check_one(ps: &ParamSet, index: usize) -> Vec<Issue> {
     let mut issues = Vec::new();
-    for iv in read_all(ps) {
+    let departments = ps.u64("climate.organisation.departments") as usize;
+    let teams = departments * ps.u64("climate.organisation.teams_per_department") as usize;
+    if let Some(iv) = read_one(ps, index) {
         let path = |key: &str| instance_path(iv.index, key);
+        let steps = ps.u64("steps");
+        if iv.at >= steps {
+            issues.push(Issue {
+                fields: vec![path("at"), "steps"],
+                message: format!(
+                    "expected at < steps ({steps}) so that the intervention takes effect during the run (it acts from step at + 1), found at = {}",
+                    iv.at
+                ),
+            });
+        }
         if let Some(u) = iv.until
             && u < iv.at
         {

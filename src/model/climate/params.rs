@@ -2,9 +2,9 @@
 //! model with its default (MODEL.md §3.8 unless docs/model.md says why not),
 //! range and documentation; and the validated parameter struct.
 
-use crate::model::Issue;
 use crate::model::climate::leadership::Style;
 use crate::model::knowledge::MAX_DIMENSIONS;
+use crate::model::{Check, Issue};
 use crate::scenario::params::ParamSet;
 use crate::scenario::schema::{Bound, Field};
 
@@ -807,80 +807,162 @@ impl ClimateParams {
     pub fn teams(&self) -> usize {
         self.departments * self.teams_per_department
     }
+}
 
-    /// Checks that need more than one field.
-    pub fn check(ps: &ParamSet) -> Vec<Issue> {
-        let p = ClimateParams::from_params(ps);
-        let mut issues = Vec::new();
-        if p.size_dist != SizeDist::Fixed
-            && (p.team_size_min > p.team_size_max
-                || p.team_size < p.team_size_min
-                || p.team_size > p.team_size_max)
-        {
-            issues.push(Issue {
-                fields: vec![
-                    "climate.organisation.team_size_min",
-                    "climate.organisation.team_size_max",
-                    "climate.organisation.team_size",
-                ],
-                message: format!(
-                    "expected team_size_min <= team_size <= team_size_max, found {} <= {} <= {}",
-                    p.team_size_min, p.team_size, p.team_size_max
-                ),
-            });
-        }
-        let max_employees = p.teams() as u128 * p.team_size.max(p.team_size_max) as u128;
-        if max_employees > 10_000_000 {
-            issues.push(Issue {
-                fields: vec!["climate.organisation.teams_per_department", "climate.organisation.departments"],
-                message: format!(
-                    "expected an organisation of at most 10,000,000 employees, found up to {max_employees}"
-                ),
-            });
-        }
-        if p.beta_dist {
-            for (name, m, sd) in [
-                ("psych_safety", p.psi_mean, p.psi_sd),
-                ("autonomy", p.autonomy_mean, p.autonomy_sd),
-                ("motivation", p.motivation_mean, p.motivation_sd),
-                ("time_pressure", p.pressure_mean, p.pressure_sd),
-            ] {
-                if sd * sd >= m * (1.0 - m) {
-                    issues.push(Issue {
-                        fields: vec![leak(format!("climate.employees.{name}_sd")), leak(format!("climate.employees.{name}_mean"))],
-                        message: format!(
-                            "expected sd < sqrt(mean (1 - mean)) = {:.3} for a beta distribution with mean {m}, found sd = {sd}",
-                            (m * (1.0 - m)).sqrt()
-                        ),
-                    });
-                }
-            }
-        }
-        issues.extend(crate::model::climate::interventions::check(
-            ps,
-            p.departments,
-            p.teams(),
-        ));
-        if p.partners as u128 * p.partner_ties as u128 > MAX_PARTNER_TIES as u128 {
-            issues.push(Issue {
-                fields: vec!["climate.partners.count", "climate.partners.ties"],
-                message: format!(
-                    "expected at most {MAX_PARTNER_TIES} partner ties (count x ties), found {} x {}",
-                    p.partners, p.partner_ties
-                ),
-            });
-        }
-        if p.success_bad > p.success_good {
-            issues.push(Issue {
-                fields: vec!["climate.experiment.success_bad", "climate.experiment.success_good"],
-                message: format!(
-                    "expected success_bad <= success_good (wrong ideas fail more often), found {} > {}",
-                    p.success_bad, p.success_good
-                ),
-            });
-        }
-        issues
+/// The climate model's cross-field checks, each reading only the fields it
+/// names (and the interventions' own checks, one per intervention).
+pub fn checks(base: &ParamSet) -> Vec<Check> {
+    let mut checks = vec![
+        Check::new(
+            &[
+                "climate.organisation.team_size_distribution",
+                "climate.organisation.team_size_min",
+                "climate.organisation.team_size_max",
+                "climate.organisation.team_size",
+            ],
+            check_team_sizes,
+        ),
+        Check::new(
+            &[
+                "climate.organisation.departments",
+                "climate.organisation.teams_per_department",
+                "climate.organisation.team_size_distribution",
+                "climate.organisation.team_size_max",
+                "climate.organisation.team_size",
+            ],
+            check_headcount,
+        ),
+    ];
+    for name in BETA_FIELDS {
+        checks.push(Check {
+            reads: vec![
+                "climate.employees.distribution",
+                leak(format!("climate.employees.{name}_mean")),
+                leak(format!("climate.employees.{name}_sd")),
+            ],
+            run: Box::new(move |ps: &ParamSet| check_beta(ps, name)),
+        });
     }
+    checks.push(Check::new(
+        &["climate.partners.count", "climate.partners.ties"],
+        check_partners,
+    ));
+    checks.push(Check::new(
+        &[
+            "climate.experiment.success_bad",
+            "climate.experiment.success_good",
+        ],
+        check_success,
+    ));
+    checks.extend(crate::model::climate::interventions::checks(base));
+    checks
+}
+
+/// Traits drawn from beta distributions (mean and sd each).
+const BETA_FIELDS: [&str; 4] = ["psych_safety", "autonomy", "motivation", "time_pressure"];
+
+fn size_dist(ps: &ParamSet) -> SizeDist {
+    match ps.str("climate.organisation.team_size_distribution") {
+        "uniform" => SizeDist::Uniform,
+        "poisson" => SizeDist::Poisson,
+        _ => SizeDist::Fixed,
+    }
+}
+
+/// Team size bounds (only when sizes are drawn: a fixed size ignores them).
+fn check_team_sizes(ps: &ParamSet) -> Vec<Issue> {
+    let u = |k: &str| ps.u64(&format!("climate.organisation.{k}"));
+    let (size, min, max) = (u("team_size"), u("team_size_min"), u("team_size_max"));
+    if size_dist(ps) != SizeDist::Fixed && (min > max || size < min || size > max) {
+        return vec![Issue {
+            fields: vec![
+                "climate.organisation.team_size_min",
+                "climate.organisation.team_size_max",
+                "climate.organisation.team_size",
+            ],
+            message: format!(
+                "expected team_size_min <= team_size <= team_size_max, found {min} <= {size} <= {max}"
+            ),
+        }];
+    }
+    Vec::new()
+}
+
+/// The largest organisation: teams times the largest team size (the fixed
+/// size when sizes are fixed; `team_size_max` is not used then).
+fn check_headcount(ps: &ParamSet) -> Vec<Issue> {
+    let u = |k: &str| ps.u64(&format!("climate.organisation.{k}")) as u128;
+    let teams = u("departments") * u("teams_per_department");
+    let largest = match size_dist(ps) {
+        SizeDist::Fixed => u("team_size"),
+        _ => u("team_size").max(u("team_size_max")),
+    };
+    let max_employees = teams * largest;
+    if max_employees > 10_000_000 {
+        return vec![Issue {
+            fields: vec![
+                "climate.organisation.teams_per_department",
+                "climate.organisation.departments",
+            ],
+            message: format!(
+                "expected an organisation of at most 10,000,000 employees, found up to {max_employees}"
+            ),
+        }];
+    }
+    Vec::new()
+}
+
+/// A beta distribution's sd must be below sqrt(mean (1 - mean)).
+fn check_beta(ps: &ParamSet, name: &str) -> Vec<Issue> {
+    if ps.str("climate.employees.distribution") != "beta" {
+        return Vec::new();
+    }
+    let m = ps.f64(&format!("climate.employees.{name}_mean"));
+    let sd = ps.f64(&format!("climate.employees.{name}_sd"));
+    if sd * sd >= m * (1.0 - m) {
+        return vec![Issue {
+            fields: vec![
+                leak(format!("climate.employees.{name}_sd")),
+                leak(format!("climate.employees.{name}_mean")),
+            ],
+            message: format!(
+                "expected sd < sqrt(mean (1 - mean)) = {:.3} for a beta distribution with mean {m}, found sd = {sd}",
+                (m * (1.0 - m)).sqrt()
+            ),
+        }];
+    }
+    Vec::new()
+}
+
+fn check_partners(ps: &ParamSet) -> Vec<Issue> {
+    let count = ps.u64("climate.partners.count");
+    let ties = ps.u64("climate.partners.ties");
+    if count as u128 * ties as u128 > MAX_PARTNER_TIES as u128 {
+        return vec![Issue {
+            fields: vec!["climate.partners.count", "climate.partners.ties"],
+            message: format!(
+                "expected at most {MAX_PARTNER_TIES} partner ties (count x ties), found {count} x {ties}"
+            ),
+        }];
+    }
+    Vec::new()
+}
+
+fn check_success(ps: &ParamSet) -> Vec<Issue> {
+    let bad = ps.f64("climate.experiment.success_bad");
+    let good = ps.f64("climate.experiment.success_good");
+    if bad > good {
+        return vec![Issue {
+            fields: vec![
+                "climate.experiment.success_bad",
+                "climate.experiment.success_good",
+            ],
+            message: format!(
+                "expected success_bad <= success_good (wrong ideas fail more often), found {bad} > {good}"
+            ),
+        }];
+    }
+    Vec::new()
 }
 
 /// Field paths are 'static in the schema; find the static one for a name
