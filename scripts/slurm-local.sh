@@ -26,7 +26,12 @@
 #      with --force if that fails), then slurmctld (with -c: a clean queue on
 #      every start) and slurmd, as ordinary background daemons (no systemd).
 #      Ports are private too: 16817 (slurmctld) and 16818 (slurmd) by default,
-#      so a system Slurm on 6817/6818 is not disturbed.
+#      so a system Slurm on 6817/6818 is not disturbed. They listen on the
+#      loopback address only: CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
+#      binds them to the address the host's name resolves to (not 0.0.0.0),
+#      which must be 127.0.0.1 (checked before starting); after starting,
+#      `ss -ltnp` must show every listening socket of our slurmctld and slurmd
+#      on 127.0.0.1, or `start` stops them and fails. munged uses a unix socket.
 #   4. Records the PIDs it started in $IDEAFLOW_SLURM_DIR/run/*.pid and waits
 #      (up to $IDEAFLOW_SLURM_WAIT seconds, default 60) for the node to be idle,
 #      resuming it if it comes up down/drained. On failure it prints the tail
@@ -63,6 +68,7 @@
 # Requirements: Debian/Ubuntu with apt-get; root (for apt-get, for running
 # munged as the munge user and slurmd); sudo is used for the whole script
 # when run as another user. No systemd needed. Free TCP ports 16817/16818.
+# The host's name (`hostname`) must resolve to 127.0.0.1 (getent ahostsv4).
 #
 # Environment (all optional):
 #   IDEAFLOW_SLURM_DIR        private directory (default /tmp/ideaflow-slurm)
@@ -221,6 +227,36 @@ port_in_use() {
         /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
+# The daemons bind their ports to the address this host's name resolves to
+# (CommunicationParameters=NoCtldInAddrAny,NoInAddrAny: Slurm resolves
+# gethostname()), and clients reach them at 127.0.0.1: so that name must
+# resolve to 127.0.0.1 first, or the cluster would listen elsewhere.
+check_loopback_name() {
+    local name addr
+    name="$(hostname)"
+    addr="$({ getent ahostsv4 "$name" 2>/dev/null || true; } | awk 'NR == 1 { print $1 }')"
+    [ "$addr" = 127.0.0.1 ] || die "this host's name '$name' resolves to '${addr:-nothing}', not 127.0.0.1; the private Slurm binds its ports to that address (to listen on the loopback address only), so it would not be reachable at 127.0.0.1 or would listen on the network. Make '$name' resolve to 127.0.0.1 (e.g. a line '127.0.0.1 $name' in /etc/hosts) and start again"
+}
+
+# every TCP socket our slurmctld and slurmd listen on is on 127.0.0.1, and
+# each listens on its port; prints what is wrong and returns 1 otherwise
+check_listening() {
+    command -v ss >/dev/null 2>&1 || { log "ss not found (iproute2); cannot check the listening addresses"; return 0; }
+    local d pid port lines bad=0
+    for d in slurmctld slurmd; do
+        pid="$(recorded_pid "$d")" || { log "$d is not running"; return 1; }
+        if [ "$d" = slurmctld ]; then port="$CTLD_PORT"; else port="$D_PORT"; fi
+        lines="$(ss -Hltnp | grep -F "pid=$pid," || true)"
+        if ! awk -v want="127.0.0.1:$port" '$4 == want { found = 1 } END { exit !found }' <<<"$lines"; then
+            log "$d (pid $pid) does not listen on 127.0.0.1:$port"; bad=1
+        fi
+        if awk 'NF && $4 !~ /^127\.0\.0\.1:[0-9]+$/ { found = 1 } END { exit !found }' <<<"$lines"; then
+            log "$d (pid $pid) listens on an address other than 127.0.0.1:"; echo "$lines" >&2; bad=1
+        fi
+    done
+    return "$bad"
+}
+
 show_logs() {
     local f
     for f in "$MUNGE_DIR/munged.log" "$LOG_DIR/slurmctld.log" "$LOG_DIR/slurmd.log"; do
@@ -269,6 +305,9 @@ ClusterName=ideaflow-test
 SlurmctldHost=$node(127.0.0.1)
 SlurmctldPort=$CTLD_PORT
 SlurmdPort=$D_PORT
+# Listen on the loopback address only: bind to the address this host's name
+# resolves to (checked to be 127.0.0.1 before starting) instead of 0.0.0.0.
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -372,6 +411,7 @@ start_daemons() {
             die "TCP port $p is already in use (another Slurm?); set IDEAFLOW_SLURM_CTLD_PORT / IDEAFLOW_SLURM_D_PORT"
         fi
     done
+    check_loopback_name
     # clean slate: fresh state, spool and logs on each start
     rm -rf "$DIR/state" "$DIR/spool" "$RUN_DIR"
     mkdir -p "$DIR/state" "$DIR/spool" "$RUN_DIR" "$LOG_DIR"
@@ -411,7 +451,8 @@ start_daemons() {
         [ "$SECONDS" -lt "$deadline" ] || fail_start "node $node not idle after ${WAIT_SECS}s (state: ${state:-no answer})"
         sleep 0.5
     done
-    log "node $node is idle; cluster ideaflow-test ready"
+    check_listening || fail_start "the daemons must listen on 127.0.0.1 only"
+    log "node $node is idle; cluster ideaflow-test ready (listening on 127.0.0.1:$CTLD_PORT and 127.0.0.1:$D_PORT only)"
 }
 
 # stop every daemon we recorded (reverse order); "quiet" = no per-daemon chatter
@@ -503,6 +544,7 @@ cmd_start() {
         state="$(node_state)"
         case "$state" in
             idle|mixed|allocated|completing)
+                check_listening || die "the running daemons listen on other addresses than 127.0.0.1 (started by an older slurm-local.sh?): run '$0 stop', then start again"
                 log "already running (node $(node_name) is $state)"
                 echo "export SLURM_CONF=$CONF"
                 return 0

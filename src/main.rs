@@ -353,7 +353,7 @@ fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
         println!("{}", scripts.shards.display());
         println!("{}", scripts.merge.display());
         println!("{}", scripts.submit.display());
-        eprintln!("submit with: sh {}", scripts.submit.display());
+        eprintln!("submit with: {}", scripts.submit_command());
         return Ok(ExitCode::SUCCESS);
     }
     let jobs = ideaflow::slurm::submit(&opts, &scripts)?;

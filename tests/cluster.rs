@@ -393,6 +393,45 @@ impl LocalSlurm {
         LocalSlurm { conf }
     }
 
+    /// Checks with `ss -ltnp` that every TCP socket our slurmctld and
+    /// slurmd (the processes slurm-local.sh recorded) listen on is on
+    /// 127.0.0.1, and that each listens on one at least; returns their
+    /// lines of `ss -ltnp`.
+    fn assert_listens_on_loopback_only(&self) -> String {
+        let run = Path::new(&self.conf)
+            .parent()
+            .expect("SLURM_CONF names a file in a folder")
+            .join("run");
+        let ss = std::process::Command::new("ss")
+            .arg("-Hltnp")
+            .output()
+            .expect("run ss -ltnp (iproute2)");
+        assert!(ss.status.success(), "ss -ltnp failed");
+        let text = String::from_utf8_lossy(&ss.stdout).into_owned();
+        let mut ours = String::new();
+        for d in ["slurmctld", "slurmd"] {
+            let record = std::fs::read_to_string(run.join(format!("{d}.pid")))
+                .unwrap_or_else(|e| panic!("{d}'s pid record: {e}"));
+            let pid = record.split_whitespace().next().expect("a pid");
+            let owner = format!("((\"{d}\",pid={pid},");
+            let lines: Vec<&str> = text.lines().filter(|l| l.contains(&owner)).collect();
+            assert!(
+                !lines.is_empty(),
+                "{d} (pid {pid}) listens on no TCP port:\n{text}"
+            );
+            for l in lines {
+                let local = l.split_whitespace().nth(3).unwrap_or_default();
+                assert!(
+                    local.starts_with("127.0.0.1:"),
+                    "{d} (pid {pid}) listens on {local}, not on the loopback address 127.0.0.1 only:\n{text}"
+                );
+                ours.push_str(l);
+                ours.push('\n');
+            }
+        }
+        ours
+    }
+
     fn cmd(&self, program: &str) -> std::process::Command {
         let mut c = std::process::Command::new(program);
         c.env("SLURM_CONF", &self.conf);
@@ -467,6 +506,8 @@ fn job_ids(stdout: &str) -> (Option<String>, String) {
 #[test]
 fn a_sweep_on_a_real_slurm_merges_into_the_single_machine_files() {
     let slurm = LocalSlurm::start();
+    // The test cluster is reachable from this machine only.
+    eprintln!("ss -ltnp:\n{}", slurm.assert_listens_on_loopback_only());
     let tmp = tempfile::tempdir().unwrap();
     let s = write(
         tmp.path(),
@@ -525,6 +566,8 @@ fn a_sweep_on_a_real_slurm_merges_into_the_single_machine_files() {
     );
     assert!(!out.join("runs.csv").exists());
     assert!(logs().contains("exists and is not a folder"), "{}", logs());
+    // Still only on the loopback address after running jobs.
+    slurm.assert_listens_on_loopback_only();
 
     // Submitting again after the cause is removed reruns only shard 1; the
     // merge then writes the single-machine files.

@@ -16,4 +16,5 @@ mod outputs;
 mod practices;
 mod properties;
 mod resume;
+mod slurm_scripts;
 mod util;
