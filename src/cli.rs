@@ -137,17 +137,47 @@ pub struct RunArgs {
     /// shards into the files of a single-machine run.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<ideaflow::engine::Shard>,
-    /// Run even if the estimated output exceeds the free disk space or the
-    /// estimated memory the machine's.
+    /// Run even if the estimated output exceeds the free disk space, or
+    /// the estimated memory exceeds the machine's.
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Seconds between checkpoints, from which --resume continues even
     /// after a hard kill; 0: only when interrupted.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub checkpoint_every: u64,
-    /// Print nothing but errors (no progress bar, no summary).
+    /// How progress is shown.
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+    /// Print nothing but errors (no progress, no summary).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// How progress is shown (`--progress`).
+#[derive(Debug, Args)]
+pub struct ProgressArgs {
+    /// Progress on stderr: auto (a bar when stderr is a terminal, log
+    /// lines of runs done, rate and time left every --progress-every
+    /// seconds when it is not), bar, log or none.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+    /// Seconds between progress log lines.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub progress_every: u64,
+}
+
+/// `--progress` (the values are explained in its help, so the help stays
+/// in the short layout).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    // A bar on a terminal, log lines otherwise.
+    Auto,
+    // A bar.
+    Bar,
+    // Log lines.
+    Log,
+    // Nothing.
+    None,
 }
 
 /// Options of `ideaflow compare`.
@@ -178,6 +208,9 @@ pub struct CompareArgs {
     /// resumed, missing ones run; then compare.csv is written.
     #[arg(long, conflicts_with = "force")]
     pub resume: bool,
+    /// How progress is shown.
+    #[command(flatten)]
+    pub progress: ProgressArgs,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,

@@ -112,8 +112,12 @@ pub fn compare(
     // each scenario gets a subfolder (with a lock of its own).
     let mut folder = crate::output::Staging::prepare(&opts.out_dir, opts.force)?;
     let mut tables = Vec::new();
-    for exp in &exps {
+    for (i, exp) in exps.iter().enumerate() {
         let dir = opts.out_dir.join(&exp.name);
+        let progress = crate::engine::progress::Labelled {
+            inner: opts.progress,
+            suffix: format!(" ({} of {})", i + 1, exps.len()),
+        };
         let started =
             dir.join(crate::output::RESUME_FILE).exists() || dir.join("manifest.json").exists();
         let run_opts = RunOptions {
@@ -121,7 +125,7 @@ pub fn compare(
             force: opts.force,
             resume: opts.resume && started,
             command_line: opts.command_line.clone(),
-            progress: opts.progress,
+            progress: &progress,
             cancel: opts.cancel,
             ..RunOptions::new(dir.clone())
         };

@@ -141,14 +141,7 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
             (None, None) => default_out_dir(&exp.name),
         });
-    let bar;
-    let silent = progress::Silent;
-    let reporter: &dyn progress::Progress = if !args.quiet && std::io::stderr().is_terminal() {
-        bar = progress::Bar::stderr();
-        &bar
-    } else {
-        &silent
-    };
+    let reporter = reporter(&args.progress, args.quiet);
     let opts = engine::RunOptions {
         out_dir: out_dir.clone(),
         threads: args.threads.map_or(0, |t| t as usize),
@@ -161,7 +154,7 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
-        progress: reporter,
+        progress: reporter.as_ref(),
         cancel: &CANCEL,
         fail_run: None,
     };
@@ -233,7 +226,7 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<ExitCode> {
 /// The command that runs the same experiment again into `out`, with
 /// `extra` options (for the hints after an interruption or a failure).
 fn rerun(args: &RunArgs, out: &Path, extra: &[&str]) -> String {
-    let mut words: Vec<String> = vec!["ideaflow".into(), "run".into()];
+    let mut words: Vec<String> = vec![program_name(), "run".into()];
     words.push(args.scenario.to_string_lossy().into_owned());
     words.extend(args.overrides.to_args());
     if let Some(shard) = args.shard
@@ -248,6 +241,17 @@ fn rerun(args: &RunArgs, out: &Path, extra: &[&str]) -> String {
     shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
 }
 
+/// The program as it was started, for commands in hints: `ideaflow` when
+/// found on the PATH, else the path given (`target/release/ideaflow` under
+/// `cargo run`), so the hint runs as it is from the same folder.
+fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(|a| a.to_string_lossy().into_owned())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "ideaflow".into())
+}
+
 fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let out_dir = match args.out {
         Some(out) => out,
@@ -258,14 +262,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
             default_out_dir(&format!("compare-{}", base.name))
         }
     };
-    let bar;
-    let silent = progress::Silent;
-    let reporter: &dyn progress::Progress = if !args.quiet && std::io::stderr().is_terminal() {
-        bar = progress::Bar::stderr();
-        &bar
-    } else {
-        &silent
-    };
+    let reporter = reporter(&args.progress, args.quiet);
     let opts = ideaflow::compare::CompareOptions {
         out_dir,
         replicates: args.replicates,
@@ -276,7 +273,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
-        progress: reporter,
+        progress: reporter.as_ref(),
         cancel: &CANCEL,
     };
     handle_signals();
@@ -290,7 +287,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
                     .map(|w| w.to_string_lossy().into_owned())
                     .filter(|w| w != "--force" && w != "--resume")
                     .collect();
-                words.insert(0, "ideaflow".into());
+                words.insert(0, program_name());
                 words.push("--resume".into());
                 let command = shlex::try_join(words.iter().map(String::as_str))
                     .unwrap_or_else(|_| words.join(" "));
@@ -414,6 +411,24 @@ fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where progress goes, per `--progress` (and `--quiet`).
+fn reporter(args: &cli::ProgressArgs, quiet: bool) -> Box<dyn progress::Progress> {
+    use cli::ProgressMode;
+    let mode = match args.progress {
+        _ if quiet => ProgressMode::None,
+        ProgressMode::Auto if std::io::stderr().is_terminal() => ProgressMode::Bar,
+        ProgressMode::Auto => ProgressMode::Log,
+        m => m,
+    };
+    match mode {
+        ProgressMode::Bar => Box::new(progress::Bar::stderr()),
+        ProgressMode::Log => Box::new(progress::Log::stderr(std::time::Duration::from_secs(
+            args.progress_every,
+        ))),
+        _ => Box::new(progress::Silent),
+    }
 }
 
 /// `output/<name>/` (scenario names are checked to be one folder name).

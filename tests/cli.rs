@@ -307,3 +307,42 @@ fn plot_draws_svg_charts_of_a_run() {
         .code(2)
         .stderr(predicate::str::contains("no metric \"nonsense\""));
 }
+
+#[test]
+fn progress_is_logged_as_lines_when_asked_and_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = crate::util::write(
+        dir.path(),
+        "s.toml",
+        "model = \"bass\"\nsteps = 3\nreplicates = 3\n[bass]\nagents = 50\n",
+    );
+    let out = ideaflow()
+        .arg("run")
+        .arg(&s)
+        .args(["--out"])
+        .arg(dir.path().join("a"))
+        .args(["--progress", "log", "--progress-every", "0", "-j", "1"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("s: 1 of 3 runs (33.3 %), "), "{stderr}");
+    assert!(stderr.contains("s: 3 of 3 runs (100.0 %), "), "{stderr}");
+    assert!(
+        stderr.contains("runs/s") && stderr.contains("elapsed"),
+        "{stderr}"
+    );
+    // auto in a pipe: log lines every 10 s, so a short run prints none;
+    // none prints none at all.
+    for mode in ["auto", "none"] {
+        let out = ideaflow()
+            .arg("run")
+            .arg(&s)
+            .args(["--out"])
+            .arg(dir.path().join(mode))
+            .args(["--progress", mode])
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(!stderr.contains("of 3 runs"), "{mode}: {stderr}");
+    }
+}

@@ -276,3 +276,28 @@ fn csv_heads_snapshot() {
     insta::assert_snapshot!("runs_head", head("runs.csv"));
     insta::assert_snapshot!("summary_head", head("summary.csv"));
 }
+
+#[test]
+fn a_swept_intervention_key_keeps_the_name_the_user_wrote() {
+    let text = "steps = 3\nreplicates = 1\n[climate]\nburn_in = 2\n[climate.organisation]\ndepartments = 1\nteams_per_department = 2\n[[interventions]]\nkind = \"psych_safety_training\"\nname = \"pst\"\nat = 1\n[[interventions]]\nkind = \"rewards\"\nat = 1\n[sweep]\n\"interventions.pst.boost\" = [0.1, 0.2]\n\"interventions.1.level\" = [0.1, 0.3]\n";
+    let (_tmp, out) = run_into(text, &[]);
+    for file in ["runs.csv", "timeseries.csv", "summary.csv"] {
+        let (header, _) = read_csv(&out.join(file));
+        assert!(
+            header.contains(&"interventions.pst.boost".to_string())
+                && header.contains(&"interventions.1.level".to_string()),
+            "{file}: {header:?}"
+        );
+        assert!(!header.contains(&"interventions.0.boost".to_string()));
+    }
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["sweep"][0]["path"], "interventions.pst.boost");
+    // `show` writes the sweep as it was written, and it loads again.
+    let shown = ideaflow::scenario::show::to_toml(&crate::util::experiment(text));
+    assert!(
+        shown.contains("\"interventions.pst.boost\" = [0.1, 0.2]"),
+        "{shown}"
+    );
+    crate::util::experiment(&shown);
+}

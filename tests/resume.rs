@@ -144,10 +144,21 @@ fn sigint_mid_sweep_keeps_every_finished_run_and_resume_is_byte_identical() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("holds an interrupted run"));
-    ideaflow()
-        .args(["run", "--resume", "-j", "2", "--out"])
-        .arg(&out)
-        .arg(&s)
+    // The printed hint is the command that resumes, runnable as it is
+    // (the program as it was started, every word quoted).
+    let hint = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("resume with: "))
+        .expect("a resume hint");
+    let words = shlex::split(hint).expect("a shell command");
+    assert_eq!(
+        std::path::Path::new(&words[0]),
+        assert_cmd::cargo::cargo_bin("ideaflow"),
+        "{hint}"
+    );
+    assert_cmd::Command::new(&words[0])
+        .args(&words[1..])
+        .args(["-j", "2"])
         .assert()
         .success()
         .stderr(predicates::str::contains("from earlier sessions"));

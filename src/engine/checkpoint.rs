@@ -70,7 +70,7 @@ pub fn fingerprint(
                 .iter()
                 .map(|a| {
                     serde_json::json!({
-                        "path": a.path(),
+                        "path": a.column(),
                         "values": a.values.iter().map(|v| v.to_json()).collect::<Vec<_>>(),
                     })
                 })

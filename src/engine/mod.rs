@@ -185,7 +185,7 @@ const WINDOW_PER_THREAD: usize = 16;
 /// The CSV column layout of an experiment.
 pub fn layout(exp: &Experiment) -> Layout {
     Layout {
-        swept: exp.axes.iter().map(|a| a.path()).collect(),
+        swept: exp.axes.iter().map(|a| a.column()).collect(),
         metrics: exp.metric_defs(),
         run_columns: exp.model.run_columns().to_vec(),
         team_columns: if exp.teams {
@@ -406,7 +406,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
         Ok(files)
     };
 
-    opts.progress.start(total);
+    opts.progress.start(&exp.name, total);
     opts.progress.advance(resumed_from);
     let mut done = resumed_from;
     let mut since = Instant::now();
@@ -579,7 +579,7 @@ fn point_parameters(exp: &Experiment, point: u64) -> String {
     exp.axes
         .iter()
         .zip(exp.point_values(point))
-        .map(|(a, v)| format!("{} = {}", a.path(), v.to_json()))
+        .map(|(a, v)| format!("{} = {}", a.column(), v.to_json()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -645,7 +645,7 @@ fn build_manifest(
             .axes
             .iter()
             .map(|a| SweepAxis {
-                path: a.path(),
+                path: a.column(),
                 values: a.values.iter().map(|v| v.to_json()).collect(),
             })
             .collect(),

@@ -1167,6 +1167,11 @@ fn sweep_table(
                         field: f,
                         values,
                         span: key.span(),
+                        column: if path == f.path {
+                            f.path
+                        } else {
+                            sweep::intern(&path)
+                        },
                     });
                 }
             }
@@ -1436,7 +1441,7 @@ fn report_issue(
         .iter()
         .zip(idx)
         .filter(|(a, _)| issue.fields.contains(&a.path()))
-        .map(|(a, i)| format!("{} = {}", a.path(), a.values[i]))
+        .map(|(a, i)| format!("{} = {}", a.column(), a.values[i]))
         .collect();
     if !vals.is_empty() {
         let many = if found.count > 1 {

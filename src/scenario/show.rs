@@ -61,7 +61,7 @@ pub fn to_toml(exp: &Experiment) -> String {
         );
         for a in &exp.axes {
             let vals: Vec<String> = a.values.iter().map(|v| v.to_toml()).collect();
-            let _ = writeln!(out, "\"{}\" = [{}]", a.path(), vals.join(", "));
+            let _ = writeln!(out, "\"{}\" = [{}]", a.column(), vals.join(", "));
         }
     }
     out

@@ -27,12 +27,43 @@ pub struct Axis {
     pub values: Vec<Value>,
     /// Where the key is in the file.
     pub span: std::ops::Range<usize>,
+    /// The key as written in `[sweep]`: the CSV column name (a named
+    /// intervention's key stays `interventions.<name>.<key>`; by index,
+    /// `interventions.<index>.<key>`).
+    pub column: &'static str,
 }
 
 impl Axis {
-    /// The dotted path of the swept field (also the CSV column name).
+    /// The dotted path of the swept field: its key among the parameters
+    /// (`interventions.<index>.<key>` for an intervention's).
     pub fn path(&self) -> &'static str {
         self.field.path
+    }
+
+    /// The CSV column name: the key as written in `[sweep]`.
+    pub fn column(&self) -> &'static str {
+        self.column
+    }
+}
+
+/// A column name for a sweep key, as `&'static str` like the schema's
+/// paths. Each distinct name is stored once for the process, so memory
+/// grows only with the distinct intervention names ever swept.
+pub fn intern(name: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    match names.get(name) {
+        Some(&n) => n,
+        None => {
+            let n: &'static str = Box::leak(name.to_string().into_boxed_str());
+            names.insert(n);
+            n
+        }
     }
 }
 
@@ -384,11 +415,13 @@ mod tests {
             field: &P,
             values: vec![Value::Float(0.1), Value::Float(0.2)],
             span: 0..0,
+            column: "p",
         };
         let b = Axis {
             field: &N,
             values: vec![Value::Int(1), Value::Int(2), Value::Int(3)],
             span: 0..0,
+            column: "n",
         };
         let axes = vec![a, b];
         assert_eq!(point_count(&axes), Some(6));
