@@ -480,7 +480,9 @@ fn check_existing_shards(out: &Path, n: u64) -> Result<(), Error> {
         let dir = entry.path();
         let count = ["manifest.json", crate::output::RESUME_FILE]
             .iter()
-            .filter_map(|f| std::fs::read_to_string(dir.join(f)).ok())
+            .filter_map(|f| {
+                crate::files::read_input_text(&dir.join(f), crate::files::MAX_STATE_BYTES).ok()
+            })
             .filter_map(|t| serde_json::from_str::<Value>(&t).ok())
             .find_map(|v| {
                 v.pointer("/shard/count")
@@ -504,10 +506,13 @@ fn check_existing_shards(out: &Path, n: u64) -> Result<(), Error> {
 pub fn complete_shards(out: &Path, n: u64) -> Vec<u64> {
     (0..n)
         .filter(|&i| {
-            std::fs::read_to_string(shard_dir(out, i).join("manifest.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .is_some_and(|m| m.get("complete") == Some(&Value::Bool(true)))
+            crate::files::read_input_text(
+                &shard_dir(out, i).join("manifest.json"),
+                crate::files::MAX_STATE_BYTES,
+            )
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .is_some_and(|m| m.get("complete") == Some(&Value::Bool(true)))
         })
         .collect()
 }

@@ -567,3 +567,48 @@ fn range_messages_say_what_is_missing_or_wrong() {
     }
     assert!(!stderr.contains("( steps)") && !stderr.contains("missing one"));
 }
+
+#[test]
+fn intervention_names_that_would_make_sweep_keys_ambiguous_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (names, expected) in [
+        (
+            ["r", "r"],
+            "interventions.1.name`: expected each intervention's name once",
+        ),
+        (
+            ["0", "x"],
+            "interventions.0.name`: expected a name that is not a number",
+        ),
+        (
+            ["a.b", "x"],
+            "interventions.0.name`: expected a name without dots or spaces",
+        ),
+    ] {
+        let text = format!(
+            "steps = 5\n[[interventions]]\nkind = \"rewards\"\nname = {:?}\nat = 1\n[[interventions]]\nkind = \"rewards\"\nname = {:?}\nat = 2\n",
+            names[0], names[1]
+        );
+        let s = write(tmp.path(), "names.toml", &text);
+        let (code, stderr) = run_in(tmp.path(), &["validate", s.to_str().unwrap()]);
+        assert_eq!(code, 2, "{names:?}: {stderr}");
+        assert!(stderr.contains(expected), "{names:?}: {stderr}");
+    }
+    // A variant may not reuse a name of its base's interventions either.
+    write(
+        tmp.path(),
+        "base.toml",
+        "steps = 5\n[[interventions]]\nkind = \"rewards\"\nname = \"r\"\nat = 1\n",
+    );
+    let s = write(
+        tmp.path(),
+        "variant.toml",
+        "extends = \"base.toml\"\n[[interventions]]\nkind = \"rewards\"\nname = \"r\"\nat = 2\n",
+    );
+    let (code, stderr) = run_in(tmp.path(), &["validate", s.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("variant.toml:4:8: `interventions.1.name`"),
+        "{stderr}"
+    );
+}

@@ -399,17 +399,16 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
     {
         let mut bc = Collector::new(base_path, base_text);
         let mut base_set = Vec::new();
-        decls = walk_interventions(&mut bc, &mut base_set, value, 0);
+        decls = walk_interventions(&mut bc, &mut base_set, value, &[]);
         c.items.extend(bc.items);
         set.extend(base_set.into_iter().map(|mut b| {
             b.from_base = true;
             b
         }));
     }
-    let first = decls.len();
     let own_decls = match interventions {
         Some((_, value)) if model == ModelKind::Climate => {
-            walk_interventions(&mut c, &mut set, value, first)
+            walk_interventions(&mut c, &mut set, value, &decls)
         }
         Some((key_span, _)) => {
             c.push(
@@ -593,14 +592,44 @@ struct Decl {
     fields: Vec<&'static Field>,
 }
 
+/// Checks an intervention's name, which sweep keys use as
+/// `interventions.<name>.<key>`: one word, not a number (that would read as
+/// an index), not the name of an earlier intervention.
+fn check_intervention_name(name: &str, earlier: &[Decl], mine: &[Decl]) -> Option<String> {
+    if name.is_empty() {
+        return None;
+    }
+    if name.contains('.') || name.chars().any(char::is_whitespace) {
+        return Some(format!(
+            "expected a name without dots or spaces (sweep keys read interventions.<name>.<key>), found {name:?}"
+        ));
+    }
+    if name.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(format!(
+            "expected a name that is not a number (interventions.{name}.<key> names intervention number {name}), found {name:?}"
+        ));
+    }
+    if earlier
+        .iter()
+        .chain(mine)
+        .any(|d| d.name.as_deref() == Some(name))
+    {
+        return Some(format!(
+            "expected each intervention's name once (sweep keys would be ambiguous), found {name:?} a second time"
+        ));
+    }
+    None
+}
+
 /// Checks every `[[interventions]]` entry against the keys of its kind,
 /// recording the values it sets.
 fn walk_interventions(
     c: &mut Collector,
     set: &mut Vec<Set>,
     value: &Spanned<DeValue<'_>>,
-    first: usize,
+    earlier: &[Decl],
 ) -> Vec<Decl> {
+    let first = earlier.len();
     use crate::model::climate::interventions as iv;
     let Some(items) = value.get_ref().as_array() else {
         c.expected(
@@ -657,6 +686,12 @@ fn walk_interventions(
         let prefix = format!("interventions.{index}");
         let mut name = None;
         walk_intervention_table(c, set, table, &prefix, &fields, kind.name, &mut name);
+        if let Some(n) = &name
+            && let Some(problem) = check_intervention_name(n, earlier, &decls)
+        {
+            let span = table.get("name").map(|v| v.span());
+            c.push(span, Some(&format!("{prefix}.name")), problem, None);
+        }
         decls.push(Decl { name, fields });
     }
     decls
