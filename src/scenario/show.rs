@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use rustc_hash::FxHashSet;
+
 use crate::scenario::Experiment;
 use crate::scenario::schema::{self, Field};
 use crate::scenario::value::Value;
@@ -20,6 +22,14 @@ pub fn to_toml(exp: &Experiment) -> String {
         without_controls(&exp.path.display().to_string())
     );
     let _ = writeln!(out, "# Keys marked (default) are not set in the file.");
+    // Looked up once per field: a scenario may have many interventions.
+    let set: FxHashSet<&str> = exp.set_in_file.iter().copied().collect();
+    let swept: FxHashSet<&str> = exp.axes.iter().map(|a| a.path()).collect();
+    let note = |path: &str| match (set.contains(path), swept.contains(path)) {
+        (_, true) => " (swept: see [sweep])",
+        (true, false) => "",
+        (false, false) => " (default)",
+    };
     let mut section = "";
     for f in schema::fields_for(exp.model) {
         let s = f.section();
@@ -27,7 +37,7 @@ pub fn to_toml(exp: &Experiment) -> String {
             let _ = writeln!(out, "\n[{s}]");
             section = s;
         }
-        write_field(&mut out, exp, f);
+        write_field(&mut out, exp, f, note(f.path));
     }
     for fields in &exp.intervention_fields {
         let _ = writeln!(out, "\n[[interventions]]");
@@ -38,14 +48,13 @@ pub fn to_toml(exp: &Experiment) -> String {
                 .map(|v| v.to_toml())
                 .unwrap_or_default();
             let key = f.path.splitn(3, '.').nth(2).unwrap_or(f.path);
-            let set = exp.set_in_file.contains(&f.path);
-            let swept = exp.axes.iter().any(|a| a.path() == f.path);
-            let note = match (set, swept) {
-                (_, true) => " (swept: see [sweep])",
-                (true, false) => "",
-                (false, false) => " (default)",
-            };
-            let _ = writeln!(out, "# {}. {}.{note}", f.doc, capitalise(&f.expected()));
+            let _ = writeln!(
+                out,
+                "# {}. {}.{}",
+                f.doc,
+                capitalise(&f.expected()),
+                note(f.path)
+            );
             let unset = if value == "\"\"" { "# " } else { "" };
             let _ = writeln!(out, "{unset}{key} = {value}");
         }
@@ -67,19 +76,12 @@ pub fn to_toml(exp: &Experiment) -> String {
     out
 }
 
-fn write_field(out: &mut String, exp: &Experiment, f: &Field) {
+fn write_field(out: &mut String, exp: &Experiment, f: &Field, note: &str) {
     let value = exp
         .base
         .get(f.path)
         .map(|v| v.to_toml())
         .unwrap_or_default();
-    let set = exp.set_in_file.contains(&f.path);
-    let swept = exp.axes.iter().any(|a| a.path() == f.path);
-    let note = match (set, swept) {
-        (_, true) => " (swept: see [sweep])",
-        (true, false) => "",
-        (false, false) => " (default)",
-    };
     let _ = writeln!(out, "# {}. {}.{note}", f.doc, capitalise(&f.expected()));
     // An optional text left empty is shown commented out, so the output
     // reads back as a valid scenario. So is `extends`: the base's values
