@@ -1490,12 +1490,9 @@ fn report_issue(
             vals.join(", ")
         );
     }
-    c.push(
-        span.or(Some(0..0)),
-        issue.fields.first().copied(),
-        message,
-        None,
-    );
+    // A problem among defaults only has no place in the file: the message
+    // names the file and the fields, never a made-up line 1.
+    c.push(span, issue.fields.first().copied(), message, None);
 }
 
 #[cfg(test)]
