@@ -765,10 +765,21 @@ impl Climate {
     pub(super) fn resolve_targets(&self, iv: &Intervention, scenario_seed: u64) -> Vec<u32> {
         let tpd = self.p.teams_per_department;
         let everyone = iv.departments.is_empty() && iv.teams.is_empty();
-        let pool: Vec<u32> = (0..self.teams.len())
-            .filter(|&j| everyone || iv.departments.contains(&(j / tpd)) || iv.teams.contains(&j))
-            .map(|j| j as u32)
-            .collect();
+        // Membership tables, so the pool costs teams + list lengths (a list
+        // of a million team indices against a million teams is linear).
+        let n = self.teams.len();
+        let mut targeted = vec![everyone; n];
+        for &d in &iv.departments {
+            for t in targeted.iter_mut().skip(d.saturating_mul(tpd)).take(tpd) {
+                *t = true;
+            }
+        }
+        for &j in &iv.teams {
+            if let Some(t) = targeted.get_mut(j) {
+                *t = true;
+            }
+        }
+        let pool: Vec<u32> = (0..n).filter(|&j| targeted[j]).map(|j| j as u32).collect();
         if iv.share >= 1.0 {
             return pool;
         }
