@@ -31,6 +31,12 @@ fn run_in(dir: &Path, args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), stderr)
 }
 
+/// Writes `text` to `dir/name` and validates it: (exit code, stderr).
+fn validate(dir: &Path, name: &str, text: &str) -> (i32, String) {
+    let s = write(dir, name, text);
+    run_in(dir, &["validate", s.to_str().unwrap()])
+}
+
 /// Every entry under `dir`, relative, sorted (to see what was written).
 fn tree(dir: &Path) -> Vec<PathBuf> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
@@ -503,12 +509,11 @@ fn a_closed_pipe_ends_plot_quietly() {
 #[test]
 fn an_intervention_after_the_last_step_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(
+    let (code, stderr) = validate(
         tmp.path(),
         "late.toml",
         "steps = 10\n[[interventions]]\nkind = \"rewards\"\nat = 10\n",
     );
-    let (code, stderr) = run_in(tmp.path(), &["validate", s.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("late.toml:4:6: `interventions.0.at`: expected at < steps (10)"),
@@ -530,20 +535,18 @@ fn an_intervention_after_the_last_step_is_an_error() {
 #[test]
 fn a_fixed_team_size_is_not_checked_against_the_unused_maximum() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(
+    let (code, stderr) = validate(
         tmp.path(),
         "fixed.toml",
         "steps = 1\n[climate.organisation]\ndepartments = 1000\nteams_per_department = 1000\nteam_size = 5\nteam_size_max = 10000\n",
     );
-    let (code, stderr) = run_in(tmp.path(), &["validate", s.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     // Drawn sizes are bounded by the maximum.
-    let s = write(
+    let (code, stderr) = validate(
         tmp.path(),
         "drawn.toml",
         "steps = 1\n[climate.organisation]\ndepartments = 1000\nteams_per_department = 1000\nteam_size = 5\nteam_size_distribution = \"uniform\"\nteam_size_min = 2\nteam_size_max = 10000\n",
     );
-    let (code, stderr) = run_in(tmp.path(), &["validate", s.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("at most 10,000,000 employees"), "{stderr}");
 }
@@ -551,12 +554,11 @@ fn a_fixed_team_size_is_not_checked_against_the_unused_maximum() {
 #[test]
 fn range_messages_say_what_is_missing_or_wrong() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(
+    let (code, stderr) = validate(
         tmp.path(),
         "ranges.toml",
         "model = \"bass\"\n[sweep]\n\"bass.p\" = { from = nan, to = 0.5, steps = 3 }\n\"bass.q\" = { from = 0.1, steps = 3 }\n\"bass.dt\" = { from = -1e308, to = 1e308, by = 3 }\n",
     );
-    let (code, stderr) = run_in(tmp.path(), &["validate", s.to_str().unwrap()]);
     assert_eq!(code, 2);
     for expected in [
         "ranges.toml:3:12: `bass.p`: expected `from` to be a finite number, found from = NaN",
@@ -600,12 +602,11 @@ fn intervention_names_that_would_make_sweep_keys_ambiguous_are_errors() {
         "base.toml",
         "steps = 5\n[[interventions]]\nkind = \"rewards\"\nname = \"r\"\nat = 1\n",
     );
-    let s = write(
+    let (code, stderr) = validate(
         tmp.path(),
         "variant.toml",
         "extends = \"base.toml\"\n[[interventions]]\nkind = \"rewards\"\nname = \"r\"\nat = 2\n",
     );
-    let (code, stderr) = run_in(tmp.path(), &["validate", s.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("variant.toml:4:8: `interventions.1.name`"),
