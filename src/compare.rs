@@ -110,7 +110,14 @@ pub fn compare(
 
     // Checks the folder and holds its lock until compare.csv is written;
     // each scenario gets a subfolder (with a lock of its own).
-    let mut folder = crate::output::Staging::prepare(&opts.out_dir, opts.force)?;
+    // A compare.csv of an earlier comparison is ideaflow's: its header.
+    let header = COLUMNS.join(",");
+    let is_ours = |head: &[u8]| head.starts_with(header.as_bytes());
+    let mut folder = crate::output::Staging::prepare_owning(
+        &opts.out_dir,
+        opts.force,
+        &[("compare.csv", &is_ours)],
+    )?;
     let mut tables = Vec::new();
     for (i, exp) in exps.iter().enumerate() {
         let dir = opts.out_dir.join(&exp.name);
@@ -305,9 +312,6 @@ fn write_effects(folder: &mut crate::output::Staging, effects: &[Effect]) -> Res
     let bytes = w
         .into_inner()
         .map_err(|e| Error::io(&path, std::io::Error::other(e.to_string())))?;
-    // A compare.csv of an earlier comparison is ideaflow's: its header.
-    let header = COLUMNS.join(",");
-    folder.own_if("compare.csv", |head| head.starts_with(header.as_bytes()));
     folder.write_atomic("compare.csv", &bytes)
 }
 

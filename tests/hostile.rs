@@ -613,3 +613,50 @@ fn intervention_names_that_would_make_sweep_keys_ambiguous_are_errors() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_comparison_can_be_run_again_into_its_own_folder_with_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = write(tmp.path(), "base.toml", TINY);
+    let variant = write(
+        tmp.path(),
+        "variant.toml",
+        "model = \"bass\"\nsteps = 3\nreplicates = 2\n[bass]\nagents = 60\np = 0.1\n",
+    );
+    let args = |extra: &'static [&'static str]| {
+        let mut a = vec![
+            "compare".to_string(),
+            base.display().to_string(),
+            variant.display().to_string(),
+            "--out".into(),
+            "cmp".into(),
+            "-q".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |extra| {
+        let a = args(extra);
+        run_in(
+            tmp.path(),
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(run(&[]).0, 0);
+    let first = std::fs::read(tmp.path().join("cmp/compare.csv")).unwrap();
+    let (code, stderr) = run(&["--force"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read(tmp.path().join("cmp/compare.csv")).unwrap(),
+        first
+    );
+    // A compare.csv that is not ideaflow's is still refused.
+    std::fs::write(tmp.path().join("cmp/compare.csv"), "mine\n").unwrap();
+    let (code, stderr) = run(&["--force"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("compare.csv"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("cmp/compare.csv")).unwrap(),
+        "mine\n"
+    );
+}

@@ -346,8 +346,13 @@ impl Records {
     /// Reads the folder's manifest.json and resume.json, when they are
     /// ideaflow's. A file under one of these names that is not ideaflow's
     /// (not a regular file, or not what ideaflow writes) is a user's.
-    fn read(dir: &Path) -> Records {
+    fn read(dir: &Path, signed: &[(&str, &dyn Fn(&[u8]) -> bool)]) -> Records {
         let mut r = Records::default();
+        for (name, is_ours) in signed {
+            if is_signed(&dir.join(name), is_ours) {
+                r.finals.push(name.to_string());
+            }
+        }
         let manifest = dir.join("manifest.json");
         if let Some(m) = read_own_json(&manifest)
             && m.pointer("/program/name")
@@ -387,6 +392,21 @@ impl Records {
     }
 }
 
+/// Whether the regular file at `path` starts with what `is_ours` expects.
+fn is_signed(path: &Path, is_ours: &dyn Fn(&[u8]) -> bool) -> bool {
+    if !files::is_regular(path) {
+        return false;
+    }
+    let mut head = Vec::new();
+    match files::open_input(path, u64::MAX) {
+        Ok(f) => {
+            let _ = f.take(4096).read_to_end(&mut head);
+            is_ours(&head)
+        }
+        Err(_) => false,
+    }
+}
+
 /// A JSON file of ideaflow's state (manifest, resume state), if it is a
 /// regular file (not a link) holding JSON.
 fn read_own_json(path: &Path) -> Option<serde_json::Value> {
@@ -402,6 +422,18 @@ impl Staging {
     /// results, or an interrupted experiment, is refused unless `force`;
     /// files there that ideaflow did not write are refused even then.
     pub fn prepare(dir: &Path, force: bool) -> Result<Staging, Error> {
+        Staging::prepare_owning(dir, force, &[])
+    }
+
+    /// [`Staging::prepare`] for a folder that also holds files without a
+    /// manifest: each `(name, is_ours)` counts the file `name` as
+    /// ideaflow's when `is_ours` says its first bytes are what ideaflow
+    /// writes there (compare.csv, by its header).
+    pub fn prepare_owning(
+        dir: &Path,
+        force: bool,
+        signed: &[(&str, &dyn Fn(&[u8]) -> bool)],
+    ) -> Result<Staging, Error> {
         let unwritable = |source| Error::OutputUnwritable {
             path: dir.to_path_buf(),
             source,
@@ -413,7 +445,7 @@ impl Staging {
             // read-only one gets this message rather than "cannot write";
             // but a folder another process is writing is busy, not
             // interrupted.
-            if let Err(e) = Staging::claim(dir, false, &Records::read(dir), &[]) {
+            if let Err(e) = Staging::claim(dir, false, &Records::read(dir, signed), &[]) {
                 if let Err(busy @ Error::OutputBusy { .. }) = FolderLock::acquire(dir) {
                     return Err(busy);
                 }
@@ -424,7 +456,7 @@ impl Staging {
         // Before looking at (and perhaps removing) anything in the folder;
         // then look again, under the lock.
         let lock = FolderLock::acquire(dir)?;
-        let records = Records::read(dir);
+        let records = Records::read(dir, signed);
         let mut staging = Staging {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
@@ -542,7 +574,7 @@ impl Staging {
             Some(lock) => lock,
             None => FolderLock::acquire(dir)?,
         };
-        let records = Records::read(dir);
+        let records = Records::read(dir, &[]);
         let mut staging = Staging {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
@@ -609,23 +641,6 @@ impl Staging {
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
-    }
-
-    /// Counts the existing file `name` as ideaflow's (so that it may be
-    /// replaced) when `is_ours` says its first bytes are what ideaflow
-    /// writes there (for files without a manifest, such as compare.csv).
-    pub fn own_if(&mut self, name: &str, is_ours: impl Fn(&[u8]) -> bool) {
-        let path = self.dir.join(name);
-        if !files::is_regular(&path) {
-            return;
-        }
-        let mut head = Vec::new();
-        if let Ok(f) = files::open_input(&path, u64::MAX) {
-            let _ = f.take(4096).read_to_end(&mut head);
-        }
-        if is_ours(&head) && !self.owned.iter().any(|n| n == name) {
-            self.owned.push(name.to_string());
-        }
     }
 
     /// Fails unless whatever is at the final name `name` may be replaced.
