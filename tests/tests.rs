@@ -7,6 +7,7 @@ mod cli;
 mod climate;
 mod cluster;
 mod determinism;
+mod docs;
 mod edge;
 mod fuzz;
 mod guards;
