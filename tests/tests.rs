@@ -16,6 +16,7 @@ mod march;
 mod outputs;
 mod practices;
 mod properties;
+mod readme;
 mod resume;
 mod slurm_scripts;
 mod util;
