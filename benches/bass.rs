@@ -62,8 +62,8 @@ fn step_loop(c: &mut Criterion) {
     g.finish();
 }
 
-/// The naive physical reference: the synchronous Bass step as MODEL.md
-/// states it, one uniform per agent per step, written as the shortest plain
+/// The naive physical reference: the synchronous Bass step as docs/model.md
+/// §1.2 states it, one uniform per agent per step, written as the shortest plain
 /// loop over the same CSR arrays, one random stream, no blocks, no keys, no
 /// parallelism.
 fn reference_loop(c: &mut Criterion) {

@@ -4,7 +4,7 @@
 //! climate of organisations, with the reference models it builds on
 //! (Bass 1969 diffusion; March 1991 mutual learning).
 //!
-//! The library is organised as DESIGN.md describes:
+//! The library is organised in layers:
 //! - [`scenario`]: scenario files, validation with file/line/column errors,
 //!   sweeps expanded into an [`scenario::Experiment`];
 //! - [`model`]: the models, pure functions of parameters and keyed random

@@ -1,6 +1,6 @@
 //! Keyed random streams: where every random number in ideaflow comes from.
 //!
-//! Reproducibility rule (DESIGN.md, "Determinism"): a run's seed is a pure
+//! Reproducibility rule (docs/model.md §0.2): a run's seed is a pure
 //! function of (base seed, sweep point, replicate), and inside a run every
 //! stream of draws is a pure function of (run seed, purpose, step, block).
 //! Nothing depends on the thread that executes the work or on the order in

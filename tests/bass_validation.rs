@@ -1,4 +1,4 @@
-//! The Bass model against its exact answers (MODEL.md §1).
+//! The Bass model against its exact answers (docs/model.md §1.4).
 //!
 //! Tolerances: the issue fixes 0.01 on the mean adoption fraction. Each test
 //! also checks that 0.01 is at least three standard errors of the simulated

@@ -1,5 +1,5 @@
 //! The climate model: calibration ranges of the bundled scenarios
-//! (MODEL.md §3.7), behaviour (§3.4, §3.7), invariants, teams.csv.
+//! (docs/model.md §3.7), behaviour (§3.4, §3.7), invariants, teams.csv.
 //!
 //! Each comparison uses the 95 % interval of the mean across replicates
 //! (mean ± 1.96 standard errors): a range test requires the whole interval
@@ -28,7 +28,7 @@ fn interval(xs: &[f64]) -> (f64, f64, f64) {
 }
 
 /// (ideas voiced per employee per year, participation, share adopted) of
-/// every run, with the definitions of MODEL.md §3.7.
+/// every run, as calibrated (docs/model.md §3.7.1: adopted = accepted / voiced).
 fn calibration(file: &str, replicates: u64) -> [Vec<f64>; 3] {
     let overrides = Overrides {
         replicates: Some(replicates),

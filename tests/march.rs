@@ -1,4 +1,4 @@
-//! The March (1991) model against the published replication (MODEL.md §2)
+//! The March (1991) model against the published replication (docs/model.md §2.6)
 //! and its invariants.
 //!
 //! Tolerances: per-run sd of the equilibrium code score is 0.04–0.11, so 500
@@ -77,7 +77,7 @@ fn stepwise_code_update_gives_lower_knowledge_than_jump() {
         diff > 3.0 * (s1 * s1 + s2 * s2).sqrt(),
         "jump {jump}, stepwise {step}"
     );
-    // MODEL.md: stepwise lowers equilibrium knowledge by about 0.03-0.05.
+    // docs/model.md §2.3: stepwise lowers equilibrium knowledge by about 0.03-0.05.
     assert!((0.015..0.065).contains(&diff), "difference {diff}");
 }
 

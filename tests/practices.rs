@@ -1,4 +1,4 @@
-//! Interventions and the practice library (MODEL.md §3.5, §3.7).
+//! Interventions and the practice library (docs/model.md §3.5, §3.7).
 //!
 //! Practices are compared with the baseline replicate by replicate: each
 //! practice file extends scenarios/baseline.toml and so shares its seed, so

@@ -1,4 +1,4 @@
-//! The Bass (1969) diffusion model as agents on a network (MODEL.md §1).
+//! The Bass (1969) diffusion model as agents on a network (docs/model.md §1).
 //!
 //! Each step of length `dt` years, every non-adopter i adopts with
 //! probability `1 - exp(-(p + q * A_i / K_i) * dt)`, where A_i is the number
@@ -530,7 +530,7 @@ const ADOPTED: u32 = 0;
 /// of adopters; then, for each degree k the network has, k + 1 entries for
 /// a = 0..=k adopted neighbours (at most one entry per tie end plus one per
 /// degree, so it fits in u32 indices under [`MAX_TIES`]): the probability
-/// of adopting at hazard `p + q * (a / k)` (MODEL.md's expression) divided
+/// of adopting at hazard `p + q * (a / k)` (docs/model.md §1.2) divided
 /// by that at the largest hazard `p + q`. Entries for a = 0 are not used in
 /// draws (quiet agents are selected at rate p dt directly).
 fn threshold_table(g: &Csr, params: &BassParams) -> (Vec<u64>, Vec<bool>, Vec<u32>) {

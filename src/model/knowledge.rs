@@ -1,4 +1,4 @@
-//! The knowledge layer shared by the March and climate models (MODEL.md §2
+//! The knowledge layer shared by the March and climate models (docs/model.md §2
 //! and §3.1): a reality in {-1,+1}^m, beliefs and codes in {-1,0,+1}^m,
 //! socialisation toward a code, and majority learning of a code.
 //!
@@ -322,7 +322,7 @@ impl ColumnCounter {
 
 /// Diversity of n vectors on one dimension: the probability that two
 /// different individuals differ there, from the counts of -1, 0 and +1
-/// (MODEL.md §2). NaN for fewer than two individuals.
+/// (docs/model.md §2.5). NaN for fewer than two individuals.
 #[inline]
 pub fn pair_difference(counts: [u64; 3]) -> f64 {
     let n: u64 = counts.iter().sum();
@@ -333,7 +333,7 @@ pub fn pair_difference(counts: [u64; 3]) -> f64 {
     1.0 - same as f64 / (n * (n - 1)) as f64
 }
 
-/// Belief diversity of a population (MODEL.md §2): pair difference averaged
+/// Belief diversity of a population (docs/model.md §2.5): pair difference averaged
 /// over dimensions, in O(n m) from counts, never pairwise.
 pub fn belief_diversity<'a>(beliefs: impl Iterator<Item = &'a Ternary>, dims: Dims, n: u64) -> f64 {
     let (pos, zero) = value_counters(beliefs, dims, n);

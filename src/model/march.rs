@@ -1,17 +1,17 @@
 //! March (1991) mutual learning: exploration and exploitation in an
-//! organisational code (MODEL.md §2).
+//! organisational code (docs/model.md §2).
 //!
 //! March, J. G. (1991) "Exploration and exploitation in organizational
 //! learning", Organization Science 2(1), 71–87. The period order and the
 //! reading of the superior group follow the replications that reproduce
-//! March's Figure 1 (Rodan 2005, Computational & Mathematical Organization
-//! Theory 11; Christensen 2015): turnover, turbulence, act, socialise (with
+//! March's Figure 1 (Rodan 2005, Scandinavian Journal of Management 21;
+//! Christensen 2015): turnover, turbulence, act, socialise (with
 //! the code as it was at the start of the period), code learning.
 //!
 //! Choices made where the text leaves room (documented in docs/model.md):
 //! - `superior = "beliefs"` changes only how performance is computed
 //!   (sum_d b_id r_d, zeros counting 0, as in Watts's NetLogo version); the
-//!   majority still counts the superior group's actions, as MODEL.md states.
+//!   majority still counts the superior group's actions (docs/model.md §2.3).
 //! - Fast learners are the first `fast_learners` individuals; a newcomer
 //!   replacing an individual keeps that slot's learning rate.
 //! - Turnover and turbulence are drawn only when p3, p4 > 0, so scenarios

@@ -186,11 +186,11 @@ pub trait Simulation: Send {
 /// The models ideaflow can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ModelKind {
-    /// The innovation-climate model of an organisation (MODEL.md §3).
+    /// The innovation-climate model of an organisation (docs/model.md §3).
     Climate,
-    /// March (1991) mutual learning (MODEL.md §2).
+    /// March (1991) mutual learning (docs/model.md §2).
     March,
-    /// Bass (1969) diffusion on a network (MODEL.md §1).
+    /// Bass (1969) diffusion on a network (docs/model.md §1).
     Bass,
 }
 

@@ -4,7 +4,7 @@
 //! Every file is written to `<name>.partial` in the output folder and renamed
 //! to its final name only when the experiment has finished or stopped at a
 //! run boundary, so a reader never sees half a file under a final name
-//! (STYLE.md 6). Each CSV format is one [`Sink`]; a sink can report its
+//! at any time. Each CSV format is one [`Sink`]; a sink can report its
 //! exact state at a run boundary ([`Sink::checkpoint`]) and continue from
 //! it ([`Sink::restore`]), which is what `--resume` builds on.
 

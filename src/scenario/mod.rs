@@ -4,7 +4,7 @@
 //! Validation walks the spanned TOML table against the schema first and
 //! collects every problem (unknown keys, wrong types, values out of range,
 //! bad sweeps, inconsistent combinations) before anything is deserialised,
-//! so a user fixes a file in one pass (STYLE.md 4).
+//! so a user fixes a file in one pass.
 
 pub mod diagnostic;
 pub mod name;

@@ -5,7 +5,7 @@
 //! `{ from, to, steps = n }` gives n evenly spaced values including both
 //! ends; `{ from, to, by }` gives round((to - from) / by) + 1 values
 //! from + i * by, rounded to 12 significant digits, and is an error when `by`
-//! does not divide the range (DESIGN.md, "Sweeps"). Several keys form the
+//! does not divide the range (docs/scenario.md, "[sweep]"). Several keys form the
 //! Cartesian product, the first key varying slowest.
 
 use crate::scenario::params::ParamSet;

@@ -1,4 +1,4 @@
-//! Initial distributions of employee attributes (MODEL.md §3.2): variables
+//! Initial distributions of employee attributes (docs/model.md §3.2): variables
 //! in [0, 1] drawn from a beta or a truncated normal distribution given by
 //! mean and sd; creativity lognormal with mean 1.
 

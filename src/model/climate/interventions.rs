@@ -1,4 +1,4 @@
-//! Interventions (MODEL.md §3.5): timed changes to an organisation, given
+//! Interventions (docs/model.md §3.5): timed changes to an organisation, given
 //! as `[[interventions]]` tables in a climate scenario. Each has a `kind`,
 //! `at` (it takes effect right after step `at`, so step `at` is the last
 //! step before it), optional `until` (the step after which it ends; -1:

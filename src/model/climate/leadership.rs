@@ -1,6 +1,6 @@
-//! Leadership styles (MODEL.md §3.3): openness O, support S, control K,
+//! Leadership styles (docs/model.md §3.3): openness O, support S, control K,
 //! failure tolerance F and delegation D, each in [0, 1], with the presets of
-//! MODEL.md §3.8.
+//! the starting defaults (docs/model.md §3.8.1).
 //!
 //! Each style has an *opening* phase (used while ideas are generated and
 //! voiced, and for the climate it sets) and a *closing* phase (used while
@@ -94,7 +94,7 @@ const FACILITATING: Style = Style::new(0.8, 0.8, 0.3, 0.7, 0.6);
 const LAISSEZ_FAIRE: Style = Style::new(0.4, 0.2, 0.1, 0.5, 0.3);
 const AMBIDEXTROUS_CLOSE: Style = Style::new(0.8, 0.8, 0.7, 0.7, 0.6);
 
-/// The presets (MODEL.md §3.8), in the order of `STYLE_NAMES`.
+/// The presets (docs/model.md §3.3), in the order of `STYLE_NAMES`.
 pub const PRESETS: [Preset; 5] = [
     Preset {
         name: "directive",

@@ -1,9 +1,9 @@
-//! The innovation-climate model (MODEL.md §3): employees with psychological
+//! The innovation-climate model (docs/model.md §3): employees with psychological
 //! safety, autonomy, creativity, motivation and time pressure work in teams
 //! whose leaders have a style; each week ideas are generated, voiced or kept
 //! silent, reviewed, tried as experiments, implemented and spread to other
 //! teams; climate responds. docs/model.md gives every equation, default and
-//! source, and the choices made where MODEL.md leaves room.
+//! source, and where and why the code departs from the specification.
 //!
 //! Data layout: employee state is structure-of-arrays, employees of a team
 //! contiguous (`Team::start..Team::end`, the leader first). Beliefs and team
@@ -41,7 +41,7 @@ const PARTNERS: Purpose = Purpose(0xC11A_0015);
 const TURNOVER: Purpose = Purpose(0xC11A_0016);
 const ENVIRONMENT: Purpose = Purpose(0xC11A_0017);
 
-/// The metrics of the climate model (MODEL.md §3.6), in column order.
+/// The metrics of the climate model (docs/model.md §3.6), in column order.
 pub const METRICS: &[MetricDef] = &[
     MetricDef::count("ideas_generated", "Ideas generated"),
     MetricDef::count(
@@ -857,7 +857,7 @@ impl Climate {
         StepKey::new(self.seed, purpose, self.clock)
     }
 
-    /// One internal step: every phase of MODEL.md §3.4 in order.
+    /// One internal step: every phase of docs/model.md §3.4 in order.
     fn advance(&mut self) {
         self.clock += 1;
         self.counts = Counts::default();

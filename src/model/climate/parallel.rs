@@ -270,7 +270,7 @@ impl Climate {
 
 /// Team means of psychological safety and performance (perf_i =
 /// sum_d b_id r_d / m), and each employee's performance standardised
-/// within the team (MODEL.md §3.8).
+/// within the team (docs/model.md §3.4.0).
 fn team_stats(ctx: &Ctx<'_>, t: &mut Team, people: &mut People<'_>, r: Range<usize>) {
     let n = r.len() as f64;
     let psi: f64 = people.psi[r.clone()].iter().map(|&x| f64::from(x)).sum();

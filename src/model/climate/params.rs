@@ -1,5 +1,5 @@
 //! The `[climate]` tables of a scenario: every parameter of the climate
-//! model with its default (MODEL.md §3.8 unless docs/model.md says why not),
+//! model with its default (docs/model.md §3.8: starting values and changes),
 //! range and documentation; and the validated parameter struct.
 
 use crate::model::climate::leadership::Style;
