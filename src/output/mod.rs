@@ -346,7 +346,7 @@ impl Records {
     /// Reads the folder's manifest.json and resume.json, when they are
     /// ideaflow's. A file under one of these names that is not ideaflow's
     /// (not a regular file, or not what ideaflow writes) is a user's.
-    fn read(dir: &Path, signed: &[(&str, &dyn Fn(&[u8]) -> bool)]) -> Records {
+    fn read(dir: &Path, signed: &[Signed<'_>]) -> Records {
         let mut r = Records::default();
         for (name, is_ours) in signed {
             if is_signed(&dir.join(name), is_ours) {
@@ -392,6 +392,10 @@ impl Records {
     }
 }
 
+/// A file without a manifest and how to recognise it as ideaflow's: its
+/// name, and a test of its first bytes.
+pub type Signed<'a> = (&'a str, &'a dyn Fn(&[u8]) -> bool);
+
 /// Whether the regular file at `path` starts with what `is_ours` expects.
 fn is_signed(path: &Path, is_ours: &dyn Fn(&[u8]) -> bool) -> bool {
     if !files::is_regular(path) {
@@ -432,7 +436,7 @@ impl Staging {
     pub fn prepare_owning(
         dir: &Path,
         force: bool,
-        signed: &[(&str, &dyn Fn(&[u8]) -> bool)],
+        signed: &[Signed<'_>],
     ) -> Result<Staging, Error> {
         let unwritable = |source| Error::OutputUnwritable {
             path: dir.to_path_buf(),
