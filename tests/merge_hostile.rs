@@ -15,13 +15,15 @@ use crate::util::{ideaflow, write};
 /// shards: shard 1 holds runs 1, 4 and 7.
 const BASS: &str = "model = \"bass\"\nsteps = 4\nreplicates = 2\nseed = 5\n[bass]\nagents = 20\n[sweep]\n\"bass.q\" = [0.2, 0.5]\nsteps = [3, 4]\n";
 
-/// Teams: 2 teams, rows at steps 0, 3, 6; 2 shards of 2 runs.
-const TEAMS: &str = "model = \"climate\"\nsteps = 6\nreplicates = 2\n[output]\nteams = true\nevery = 3\n[climate]\nburn_in = 2\n[climate.organisation]\ndepartments = 1\nteams_per_department = 2\n";
+/// Teams: 2 teams, rows at steps 0, 3, 6; a swept intervention key; 2
+/// points x 2 replicates in 2 shards (shard 0: runs 0 and 2).
+const TEAMS: &str = "model = \"climate\"\nsteps = 6\nreplicates = 2\n[output]\nteams = true\nevery = 3\n[climate]\nburn_in = 2\n[climate.organisation]\ndepartments = 1\nteams_per_department = 2\n[[interventions]]\nkind = \"psych_safety_training\"\nat = 2\n[sweep]\n\"interventions.0.boost\" = [0.1, 0.25]\n";
 
 /// Shards of a scenario, made once and copied for each test.
-struct Template {
+pub struct Template {
     _dir: tempfile::TempDir,
-    shards: Vec<PathBuf>,
+    /// The shard folders.
+    pub shards: Vec<PathBuf>,
     single: PathBuf,
 }
 
@@ -56,12 +58,14 @@ fn make(text: &str, n: u64) -> Template {
     }
 }
 
-fn bass() -> &'static Template {
+/// The Bass shards.
+pub fn bass() -> &'static Template {
     static T: OnceLock<Template> = OnceLock::new();
     T.get_or_init(|| make(BASS, 3))
 }
 
-fn teams() -> &'static Template {
+/// The climate shards with teams.csv.
+pub fn teams() -> &'static Template {
     static T: OnceLock<Template> = OnceLock::new();
     T.get_or_init(|| make(TEAMS, 2))
 }
@@ -350,11 +354,55 @@ fn unknown_metrics_models_and_sweep_paths_are_named() {
             "shards/shard-0/manifest.json: sweep[1].values[0]: expected integers from 1 to 100000000, found -3",
         ],
     );
+    // An intervention key of an intervention the scenario does not have.
+    let c = Case::of(teams());
+    c.manifests(|m| m["sweep"][0]["path"] = json!("interventions.1.boost"));
+    c.refused(
+        &[],
+        &["shards/shard-0/manifest.json: sweep[0].path: expected a parameter of model climate that can be swept, found \"interventions.1.boost\""],
+    );
     let c = Case::of(bass());
     c.manifests(|m| m["scenario"]["model"] = json!("nope"));
     c.refused(
         &[],
         &["scenario.model: expected one of climate, march, bass, found \"nope\""],
+    );
+}
+
+#[test]
+fn base_parameters_missing_unknown_out_of_range_or_twice_are_named() {
+    let c = Case::of(bass());
+    c.manifests(|m| {
+        let base = m["base_parameters"].as_object_mut().unwrap();
+        base.remove("bass.p");
+        base.insert("bass.nope".into(), json!(1));
+        base.insert("bass.agents".into(), json!(0));
+    });
+    c.refused(
+        &[],
+        &[
+            "shards/shard-0/manifest.json: base_parameters.bass.p: expected a number >= 0, found nothing (the field is missing)",
+            "shards/shard-0/manifest.json: base_parameters.bass.agents: expected an integer from 1 to",
+            "found 0",
+            "shards/shard-0/manifest.json: base_parameters: expected the parameters of model bass, found 1 more: `bass.nope`",
+        ],
+    );
+    // A key twice inside an object (serde_json would keep the last).
+    let c = Case::of(bass());
+    let path = c.file(1, "manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen(
+            "\"bass.p\": 0.03,",
+            "\"bass.p\": 0.03,\n    \"bass.p\": 0.5,",
+            1,
+        ),
+    )
+    .unwrap();
+    c.refused(
+        &[],
+        &["shards/shard-1/manifest.json: not a valid manifest: the key `bass.p` appears twice"],
     );
 }
 

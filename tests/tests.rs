@@ -11,6 +11,7 @@ mod edge;
 mod fuzz;
 mod guards;
 mod march;
+mod merge_fuzz;
 mod merge_hostile;
 mod outputs;
 mod practices;

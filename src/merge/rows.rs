@@ -542,10 +542,10 @@ pub(super) fn read_run(
         }
         col += 1;
         if def.agg.has_total() {
-            let name = format!("{}_total", def.name);
+            let name = || format!("{}_total", def.name);
             let got = rec.get(col).unwrap_or_default();
             let total = value(fmt, def, got)
-                .map_err(|want| mismatch(&s.runs.name, line, &name, want, "", got))?;
+                .map_err(|want| mismatch(&s.runs.name, line, &name(), want, "", got))?;
             if matches!(def.agg, Agg::Count)
                 && matches!(def.fmt, Fmt::Int)
                 && total as i128 != out.sums[k]
@@ -553,7 +553,7 @@ pub(super) fn read_run(
                 return Err(mismatch(
                     &s.runs.name,
                     line,
-                    &name,
+                    &name(),
                     &out.sums[k].to_string(),
                     &format!(" (the sum of run {run}'s rows in {})", s.ts.name),
                     got,
