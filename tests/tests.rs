@@ -13,6 +13,8 @@ mod fuzz;
 mod guards;
 mod hostile;
 mod march;
+mod merge_fuzz;
+mod merge_hostile;
 mod outputs;
 mod practices;
 mod properties;
