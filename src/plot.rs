@@ -100,6 +100,23 @@ fn axis_range(lo: f64, hi: f64) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// An axis label: plain for ordinary magnitudes, scientific beyond them
+/// (so a label always fits its margin).
+fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        format!("{v:.2e}")
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" {
+            "0".to_string()
+        } else {
+            s.to_string()
+        }
+    }
+}
+
 /// Writes an SVG drawn into a string, atomically, into the plots folder
 /// (replacing the chart of an earlier `plot`, never writing through a
 /// link).
@@ -363,6 +380,7 @@ fn draw_lines_into(
         .configure_mesh()
         .x_desc("step")
         .y_desc(metric)
+        .y_label_formatter(&|y| tick(*y))
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(|e| err(&e))?;
