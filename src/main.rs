@@ -391,12 +391,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
         } else {
             format!(
                 "; missing shards {} (manifest.json says complete: false)",
-                report
-                    .missing
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                ideaflow::slurm::ranges(&report.missing)
             )
         };
         eprintln!(

@@ -580,3 +580,28 @@ fn a_sweep_on_a_real_slurm_merges_into_the_single_machine_files() {
     same_files(&single, &out, &files);
     assert_eq!(manifest(&out)["merged"]["shards"], 4);
 }
+
+#[test]
+fn shards_of_a_sweep_over_a_named_intervention_key_merge_byte_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = write(
+        tmp.path(),
+        "named.toml",
+        "steps = 6\nreplicates = 2\n[output]\nteams = true\n[climate]\nburn_in = 2\n[climate.organisation]\ndepartments = 1\nteams_per_department = 2\n[[interventions]]\nkind = \"psych_safety_training\"\nname = \"pst\"\nat = 2\n[sweep]\n\"interventions.pst.boost\" = [0.1, 0.25]\n",
+    );
+    let single = tmp.path().join("single");
+    run(&s, &single, &[]);
+    let dirs = shards(&s, tmp.path(), 3);
+    let merged = tmp.path().join("merged");
+    merge(&dirs, &merged, &[]).success();
+    same_files(
+        &single,
+        &merged,
+        &["timeseries.csv", "teams.csv", "runs.csv", "summary.csv"],
+    );
+    let (header, _) = crate::util::read_csv(&merged.join("runs.csv"));
+    assert!(
+        header.contains(&"interventions.pst.boost".to_string()),
+        "{header:?}"
+    );
+}

@@ -90,6 +90,11 @@ impl<'a> RunOptions<'a> {
     }
 }
 
+/// Most shards an experiment may be split into (far more than a cluster
+/// runs at once; Slurm's largest job array is 4,000,001 tasks, its default
+/// 1,001); `merge` refuses more.
+pub const MAX_SHARDS: u64 = 1_000_000;
+
 /// One of `count` shards of an experiment's runs: the runs whose index
 /// modulo `count` is `index`, so that every shard holds a share of every
 /// sweep point and a few finished shards already cover the whole design.
@@ -130,6 +135,11 @@ impl std::str::FromStr for Shard {
             .map_err(|_| format!("expected a shard count after `/`, found `{n}`"))?;
         if count == 0 || index >= count {
             return Err(format!("expected 0 <= I < N in I/N, found {index}/{count}"));
+        }
+        if count > MAX_SHARDS {
+            return Err(format!(
+                "expected at most {MAX_SHARDS} shards, found N = {count}"
+            ));
         }
         Ok(Shard { index, count })
     }

@@ -25,10 +25,7 @@ use crate::output::Layout;
 use crate::scenario::schema::{self, Field, Kind};
 use crate::scenario::value::format_f64;
 
-/// Most shards an experiment may be split into (far more than a cluster
-/// runs at once; Slurm's largest job array is 4,000,001 tasks, its default
-/// 1,001).
-pub const MAX_SHARDS: u64 = 1_000_000;
+pub use crate::engine::MAX_SHARDS;
 
 /// Most bytes of a manifest outside its `point_parameters` (what merge
 /// keeps in memory). A sweep axis of the largest size the scenario loader
@@ -577,18 +574,29 @@ impl Plan {
 }
 
 /// The schema field a sweep path names, if it can be swept: a parameter
-/// of the model, or `interventions.<index>.<key>` of an intervention the
-/// base parameters declare.
+/// of the model, or `interventions.<index or name>.<key>` of an
+/// intervention the base parameters declare (the column keeps the form
+/// the scenario's `[sweep]` used).
 fn swept_field(model: ModelKind, path: &str, base: &Map<String, Value>) -> Option<&'static Field> {
     if let Some(f) = schema::field(model, path) {
         return f.sweepable.then_some(f);
     }
     let rest = path.strip_prefix("interventions.")?;
     let (who, key) = rest.split_once('.')?;
-    let index: usize = who.parse().ok()?;
-    if index.to_string() != who {
-        return None;
-    }
+    let index: usize = match who.parse::<usize>() {
+        Ok(i) if i.to_string() == who => i,
+        Ok(_) => return None,
+        // By name: the intervention whose `name` it is (names are unique).
+        Err(_) => {
+            (0..)
+                .map_while(|i| {
+                    base.get(&format!("interventions.{i}.kind"))
+                        .map(|_| (i, base.get(&format!("interventions.{i}.name"))))
+                })
+                .find(|(_, name)| name.and_then(Value::as_str) == Some(who))?
+                .0
+        }
+    };
     let kind = base.get(&format!("interventions.{index}.kind"))?.as_str()?;
     let spec = iv::spec(kind)?;
     let template = iv::COMMON
@@ -921,7 +929,13 @@ fn plan_of(
                 }
                 match axis_values(field, values) {
                     Ok(values) => axes.push(Axis {
-                        path: field.path,
+                        // The column as the scenario's [sweep] wrote it (a
+                        // named intervention's key keeps its name).
+                        path: if path == field.path {
+                            field.path
+                        } else {
+                            crate::scenario::sweep::intern(path)
+                        },
                         values,
                         stride: 1,
                     }),
