@@ -55,11 +55,14 @@ if [ ! -e "$own" ]; then
 fi
 
 export RUSTC_BOOTSTRAP=1
+# The target's temporary trees (one per fuzzing process) are removed after.
+trees="${TMPDIR:-/tmp}/ideaflow-fuzz"
+trap 'rm -rf "$trees"' EXIT
+status=0
 start=$(date +%s)
 cargo fuzz run --sanitizer "$sanitizer" scenario "$corpus" -- \
     -runs="$runs" -timeout=10 -rss_limit_mb=4096 -max_len=16384 \
-    -dict=fuzz/scenario.dict -print_final_stats=1 "$@" 2>&1 | tee fuzz/campaign.log
-status=${PIPESTATUS[0]}
+    -dict=fuzz/scenario.dict -print_final_stats=1 "$@" 2>&1 | tee fuzz/campaign.log || status=$?
 end=$(date +%s)
 echo "fuzz.sh: wall time $((end - start)) s (build included), exit $status" | tee -a fuzz/campaign.log
 exit "$status"

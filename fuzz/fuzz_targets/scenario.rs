@@ -1,7 +1,8 @@
 //! Coverage-guided fuzzing of the scenario loader (issue 12): libFuzzer's
 //! bytes are a scenario file's text, handed to
 //! `ideaflow::scenario::parse` as the file `scenarios/practices/fuzz.toml`
-//! of a temporary copy of the bundled base, so `extends = "../baseline.toml"`
+//! of a temporary tree (`$TMPDIR/ideaflow-fuzz/<pid>/`) holding a copy of
+//! the bundled base, so `extends = "../baseline.toml"`
 //! (what every practice says) resolves to the real scenarios/baseline.toml.
 //!
 //! An input may carry a base of its own after a line `#%base%`: the text
@@ -42,7 +43,11 @@ struct Tree {
 fn tree() -> &'static Tree {
     static TREE: OnceLock<Tree> = OnceLock::new();
     TREE.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("ideaflow-fuzz-{}", std::process::id()));
+        // One tree per process (libFuzzer's -fork and -jobs run several);
+        // scripts/fuzz.sh removes them all after a campaign.
+        let dir = std::env::temp_dir()
+            .join("ideaflow-fuzz")
+            .join(std::process::id().to_string());
         let scenarios = dir.join("scenarios");
         std::fs::create_dir_all(scenarios.join("practices")).expect("create the fuzz tree");
         std::fs::write(
@@ -61,11 +66,11 @@ fn tree() -> &'static Tree {
 static OWN_BASE_WRITTEN: AtomicBool = AtomicBool::new(false);
 
 fuzz_target!(|data: &[u8]| {
-    // The loader reads text: bytes that are not UTF-8 are refused by
-    // `files::read_input_text` before `parse` sees them.
-    let Ok(input) = std::str::from_utf8(data) else {
-        return;
-    };
+    // The loader reads text: a file that is not UTF-8 is refused by
+    // `files::read_input_text` before `parse` sees it (tests/fuzz-corpus/011).
+    // Invalid bytes become U+FFFD here, so every input is parsed.
+    let input = String::from_utf8_lossy(data);
+    let input = &*input;
     let tree = tree();
     let (text, own_base) = match input.split_once(BASE_MARK) {
         Some((text, base)) => (text, Some(base)),
