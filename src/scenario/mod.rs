@@ -12,6 +12,7 @@ pub mod params;
 pub mod schema;
 pub mod show;
 pub mod sweep;
+mod syntax;
 pub mod value;
 
 use std::ops::Range;
@@ -196,14 +197,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Experiment, LoadError>
 pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experiment, Diagnostics> {
     let mut c = Collector::new(path, text);
     let (doc, parse_errors) = DeTable::parse_recoverable(text);
-    for e in &parse_errors {
-        c.push(
-            e.span(),
-            None,
-            format!("malformed TOML: {}", e.message()),
-            None,
-        );
-    }
+    syntax::report(&mut c, text, &parse_errors);
     if !parse_errors.is_empty() {
         return Err(Diagnostics(c.items));
     }
@@ -238,14 +232,7 @@ pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Experimen
     let mut base_walk = None;
     if let Some((base_path, base_text, _, (base_doc, base_errors))) = &base_parsed {
         let mut bc = Collector::new(base_path, base_text);
-        for e in base_errors {
-            bc.push(
-                e.span(),
-                None,
-                format!("malformed TOML: {}", e.message()),
-                None,
-            );
-        }
+        syntax::report(&mut bc, base_text, base_errors);
         if !base_errors.is_empty() {
             c.items.extend(bc.items);
             return Err(Diagnostics(c.items));
