@@ -110,9 +110,8 @@ pub enum Error {
     },
     /// The output folder holds an interrupted experiment.
     #[error(
-        "output folder {} holds an interrupted run ({}); use --resume to continue it, --force to start over, or --out to choose another folder",
-        path.display(),
-        super::output::RESUME_FILE
+        "output folder {} holds an interrupted run (resume.json); use --resume to continue it, --force to start over, or --out to choose another folder",
+        path.display()
     )]
     OutputInterrupted {
         /// The folder.

@@ -34,6 +34,7 @@ pub mod files;
 pub mod merge;
 pub mod model;
 pub mod output;
+pub mod param;
 pub mod plot;
 pub mod rng;
 pub mod scenario;

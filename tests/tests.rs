@@ -12,6 +12,7 @@ mod edge;
 mod fuzz;
 mod guards;
 mod hostile;
+mod layers;
 mod march;
 mod merge_fuzz;
 mod merge_hostile;

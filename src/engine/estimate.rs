@@ -13,8 +13,8 @@ use std::path::Path;
 
 use crate::error::Error;
 use crate::model::{Fmt, ModelKind};
+use crate::param::ParamSet;
 use crate::scenario::Experiment;
-use crate::scenario::params::ParamSet;
 
 /// Points examined one by one for the largest run; beyond this, the rest
 /// are assumed like those examined.

@@ -646,7 +646,10 @@ fn build_manifest(
         stopped: progress.stopped,
         sessions: progress.session,
         only_run: opts.only_run,
-        shard: opts.shard,
+        shard: opts.shard.map(|s| manifest::ShardInfo {
+            index: s.index,
+            count: s.count,
+        }),
         every: exp.every,
         metrics: exp.metric_defs().iter().map(|m| m.name).collect(),
         rows,

@@ -158,8 +158,8 @@ fn ratio(num: f64, den: f64) -> f64 {
 #[derive(Debug, Default)]
 pub struct PointCache {
     point: Option<u64>,
-    params: crate::scenario::params::ParamSet,
-    swept_values: Vec<crate::scenario::value::Value>,
+    params: crate::param::ParamSet,
+    swept_values: Vec<crate::param::Value>,
     swept: Vec<String>,
 }
 
@@ -217,7 +217,7 @@ pub fn simulate_cached(
             run: id.seed,
         },
     );
-    let swept_values: Vec<&crate::scenario::value::Value> = cache.swept_values.iter().collect();
+    let swept_values: Vec<&crate::param::Value> = cache.swept_values.iter().collect();
     let mut team_values = Vec::new();
     let mut team_bytes = Vec::new();
     let team_cols = exp.model.team_columns().len();
@@ -228,7 +228,7 @@ pub fn simulate_cached(
                 sim.observe_teams(&mut team_values);
                 teams::format_rows(
                     layout,
-                    &id,
+                    [id.run_id, id.point, id.replicate, id.seed],
                     &swept_values,
                     step,
                     &team_values,

@@ -51,10 +51,10 @@ use rayon::prelude::*;
 
 use crate::model::network::{self, Csr};
 use crate::model::{Check, Fmt, Issue, MetricDef, Simulation};
+use crate::param::ParamSet;
+use crate::param::value::round_sig12;
+use crate::param::{Bound, Field};
 use crate::rng::{Purpose, SETUP, StepKey, Stream, skip_through, stream};
-use crate::scenario::params::ParamSet;
-use crate::scenario::schema::{Bound, Field};
-use crate::scenario::value::round_sig12;
 
 /// Agents per random-stream block (part of the output format: changing it
 /// changes every result).

@@ -27,9 +27,9 @@ use rand::{Rng, RngExt};
 
 use crate::model::knowledge::{self, CodeLearning, ColumnCounter, Dims, MAX_DIMENSIONS, Ternary};
 use crate::model::{Check, Fmt, Issue, MetricDef, Simulation};
+use crate::param::ParamSet;
+use crate::param::{Bound, Field};
 use crate::rng::{Purpose, SETUP, stream};
-use crate::scenario::params::ParamSet;
-use crate::scenario::schema::{Bound, Field};
 
 const REALITY: Purpose = Purpose(0x3A2C_0001);
 const BELIEFS: Purpose = Purpose(0x3A2C_0002);

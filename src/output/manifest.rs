@@ -72,6 +72,16 @@ pub struct PointParams {
     pub parameters: serde_json::Value,
 }
 
+/// The shard a manifest describes: shard `index` of `count` (the runs
+/// whose index modulo `count` is `index`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ShardInfo {
+    /// 0-based shard index.
+    pub index: u64,
+    /// Number of shards.
+    pub count: u64,
+}
+
 /// Data rows written per file.
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct Rows {
@@ -115,7 +125,7 @@ pub struct Manifest {
     pub only_run: Option<u64>,
     /// The shard written, with `--shard` (`ideaflow merge` joins shards).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::engine::Shard>,
+    pub shard: Option<ShardInfo>,
     /// Worker threads used.
     pub threads: usize,
     /// Start time (RFC 3339, UTC).

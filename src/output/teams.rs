@@ -8,10 +8,9 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-use crate::engine::run::RunId;
 use crate::output::format::NumFmt;
 use crate::output::{FileState, Layout, RunRecord, Sink, sync_len, write_header};
-use crate::scenario::value::Value;
+use crate::param::Value;
 
 /// The header of teams.csv.
 pub fn header(layout: &Layout) -> Vec<String> {
@@ -25,10 +24,11 @@ pub fn header(layout: &Layout) -> Vec<String> {
 }
 
 /// Appends the CSV lines of one observation: `values` holds one row of
-/// `cols` values per team.
+/// `cols` values per team; `id` is the run's (run_id, point, replicate,
+/// seed).
 pub fn format_rows(
     layout: &Layout,
-    id: &RunId,
+    id: [u64; 4],
     swept: &[&Value],
     step: u64,
     values: &[f64],
@@ -46,10 +46,9 @@ pub fn format_rows(
     let mut ids = NumFmt::new();
     for row in values.chunks(cols) {
         // Writing into a Vec cannot fail.
-        let _ = w.write_field(ids.uint(id.run_id));
-        let _ = w.write_field(ids.uint(id.point));
-        let _ = w.write_field(ids.uint(id.replicate));
-        let _ = w.write_field(ids.uint(id.seed));
+        for x in id {
+            let _ = w.write_field(ids.uint(x));
+        }
         let _ = w.write_field(ids.uint(step));
         for s in &swept {
             let _ = w.write_field(s);

@@ -8,12 +8,13 @@
 
 pub mod diagnostic;
 pub mod name;
-pub mod params;
 pub mod schema;
 pub mod show;
 pub mod sweep;
 mod syntax;
-pub mod value;
+
+pub use crate::param::set as params;
+pub use crate::param::value;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

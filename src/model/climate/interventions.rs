@@ -16,9 +16,9 @@ use std::sync::{Mutex, OnceLock};
 use crate::model::climate::leadership::Style;
 use crate::model::climate::params::STYLE_NAMES;
 use crate::model::{Check, Issue};
-use crate::scenario::params::ParamSet;
-use crate::scenario::schema::{Bound, Default, Field, Kind};
-use crate::scenario::value::Value;
+use crate::param::ParamSet;
+use crate::param::Value;
+use crate::param::{Bound, Default, Field, Kind};
 
 const fn unit(path: &'static str, default: f64, doc: &'static str) -> Field {
     Field::float(path, Bound::Incl(0.0), Bound::Incl(1.0), default, doc)

@@ -5,8 +5,8 @@
 use crate::model::climate::leadership::Style;
 use crate::model::knowledge::MAX_DIMENSIONS;
 use crate::model::{Check, Issue};
-use crate::scenario::params::ParamSet;
-use crate::scenario::schema::{Bound, Field};
+use crate::param::ParamSet;
+use crate::param::{Bound, Field};
 
 const UNIT: (Bound, Bound) = (Bound::Incl(0.0), Bound::Incl(1.0));
 const NONNEG: (Bound, Bound) = (Bound::Incl(0.0), Bound::Open);

@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::scenario::value::Value;
+use crate::param::value::Value;
 
 /// Every parameter of one sweep point, by dotted path, in schema order
 /// (with an index by path, so that a scenario with many interventions,
