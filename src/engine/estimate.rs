@@ -59,59 +59,10 @@ fn value_width(fmt: Fmt) -> u64 {
     }
 }
 
-/// Peak bytes of one run of `model` with `params`, from footprints
-/// measured with `/usr/bin/time -f %M` on runs of 10^5 to 2x10^6 agents.
+/// Peak bytes of one run of `model` with `params` (the model knows:
+/// [`ModelKind::memory_per_run`]).
 pub fn memory_per_run(model: ModelKind, params: &ParamSet) -> u64 {
-    match model {
-        ModelKind::Bass => {
-            let agents = params.u64("bass.agents");
-            match params.str("bass.network") {
-                // One count for the whole population, a byte per agent.
-                "complete" => agents,
-                // Neighbour lists (CSR, 4 bytes per tie end) and the
-                // per-agent state (cursor, place in the exposed lists,
-                // offsets: about 20 bytes), plus what building the network
-                // takes on top. Measured peaks per run at 2x10^6 agents:
-                // small world 65 / 200 bytes per agent at degree 10 / 40;
-                // random graph (built from an edge list) 95 / 319.
-                "random" => agents.saturating_mul(9 * params.u64("bass.degree") + 32),
-                _ => agents.saturating_mul(5 * params.u64("bass.degree") + 32),
-            }
-        }
-        ModelKind::March => {
-            // Packed beliefs: 10^6 individuals x 64 dimensions, 36 MB.
-            let n = params.u64("march.individuals");
-            let m = params.u64("march.dimensions");
-            n.saturating_mul(m / 2 + 4)
-        }
-        ModelKind::Climate => {
-            // About 130 bytes per employee plus 8 per weak tie (10^6
-            // employees with 4 weak ties: 173 MB).
-            let teams = params
-                .u64("climate.organisation.departments")
-                .saturating_mul(params.u64("climate.organisation.teams_per_department"));
-            let size = if params.str("climate.organisation.team_size_distribution") == "fixed" {
-                params.u64("climate.organisation.team_size")
-            } else {
-                params.u64("climate.organisation.team_size_max")
-            };
-            let ties = params.u64("climate.organisation.weak_ties");
-            teams
-                .saturating_mul(size)
-                .saturating_mul(130 + 8 * ties)
-                .saturating_add(teams.saturating_mul(256))
-        }
-    }
-}
-
-/// Teams in a run (rows of teams.csv per output step).
-fn teams(model: ModelKind, params: &ParamSet) -> u64 {
-    match model {
-        ModelKind::Climate => params
-            .u64("climate.organisation.departments")
-            .saturating_mul(params.u64("climate.organisation.teams_per_department")),
-        _ => 0,
-    }
+    model.memory_per_run(params)
 }
 
 /// Estimates what `exp` will write and need on `threads` workers.
@@ -142,7 +93,7 @@ pub fn estimate(exp: &Experiment, threads: usize) -> Estimate {
         max_rows = max_rows.max(rows);
         rows_per_rep = rows_per_rep.saturating_add(rows);
         team_rows_per_rep =
-            team_rows_per_rep.saturating_add(rows.saturating_mul(teams(exp.model, &params)));
+            team_rows_per_rep.saturating_add(rows.saturating_mul(exp.model.team_count(&params)));
     }
     let scale = |x: u64| {
         if examined == 0 {

@@ -147,6 +147,14 @@ pub const METRICS: &[MetricDef] = &[
 /// Run-level columns of runs.csv.
 pub const RUN_COLUMNS: &[&str] = &["equilibrium_step"];
 
+/// Peak bytes of one run: packed beliefs (10^6 individuals x 64
+/// dimensions: 36 MB).
+pub fn memory_per_run(params: &ParamSet) -> u64 {
+    let n = params.u64("march.individuals");
+    let m = params.u64("march.dimensions");
+    n.saturating_mul(m / 2 + 4)
+}
+
 /// The March model's cross-field check: fast learners among the
 /// individuals.
 pub fn checks() -> Vec<Check> {

@@ -12,7 +12,7 @@ pub mod march;
 pub mod network;
 
 pub use crate::param::{Agg, Check, CheckFn, Fmt, Issue, MetricDef};
-use crate::param::{Field, ParamSet};
+use crate::param::{Field, ParamSet, RepeatedTable};
 
 /// One run of a model: stepped and observed by the engine.
 pub trait Simulation: Send {
@@ -56,6 +56,9 @@ impl ModelKind {
     /// Every model.
     pub const ALL: [ModelKind; 3] = [ModelKind::Climate, ModelKind::March, ModelKind::Bass];
 
+    /// The model of a scenario file that does not set `model`.
+    pub const DEFAULT: ModelKind = ModelKind::Climate;
+
     /// The name used in scenario files.
     pub fn name(self) -> &'static str {
         match self {
@@ -81,6 +84,34 @@ impl ModelKind {
             ModelKind::Bass => bass::FIELDS,
             ModelKind::March => march::FIELDS,
             ModelKind::Climate => climate::FIELDS,
+        }
+    }
+
+    /// The model's repeated tables (`[[interventions]]` for the climate
+    /// model).
+    pub fn repeated_tables(self) -> &'static [RepeatedTable] {
+        match self {
+            ModelKind::Climate => &[climate::interventions::TABLE],
+            ModelKind::Bass | ModelKind::March => &[],
+        }
+    }
+
+    /// Peak bytes of one run with these parameters, from footprints
+    /// measured on this implementation (docs/performance.md).
+    pub fn memory_per_run(self, params: &ParamSet) -> u64 {
+        match self {
+            ModelKind::Bass => bass::memory_per_run(params),
+            ModelKind::March => march::memory_per_run(params),
+            ModelKind::Climate => climate::estimate::memory_per_run(params),
+        }
+    }
+
+    /// Teams in a run with these parameters (rows of teams.csv per output
+    /// step; 0 for models without teams).
+    pub fn team_count(self, params: &ParamSet) -> u64 {
+        match self {
+            ModelKind::Climate => climate::estimate::teams(params),
+            ModelKind::Bass | ModelKind::March => 0,
         }
     }
 

@@ -1360,3 +1360,16 @@ impl Climate {
         self.set_team_ties(&units);
     }
 }
+
+/// `[[interventions]]` as a repeated table of the climate model's
+/// scenario files (the scenario reader walks it knowing nothing else of
+/// interventions).
+pub const TABLE: crate::param::RepeatedTable = crate::param::RepeatedTable {
+    key: "interventions",
+    entry: "intervention",
+    kind_key: "kind",
+    name_key: "name",
+    kinds: KIND_NAMES,
+    kind_field: |index| instance_field(index, &COMMON[0]),
+    fields: |index, kind| spec(kind).map(|spec| instance_fields(index, spec)),
+};

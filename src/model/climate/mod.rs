@@ -13,6 +13,7 @@
 //! order in which teams are processed and variants stay aligned.
 
 pub mod dist;
+pub mod estimate;
 pub mod interventions;
 pub mod leadership;
 mod parallel;
