@@ -245,3 +245,29 @@ fn the_path_reader_sees_groups_and_skips_comments() {
     );
     assert!(modules_after(&code, "super::").contains("plot"));
 }
+
+#[test]
+fn the_scenario_reader_knows_no_particular_model() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src/scenario"), &mut files);
+    let mut wrong = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Unit tests may use particular models as examples.
+        let code = without_comments(text.split("#[cfg(test)]").next().unwrap_or(""));
+        for needle in [
+            "model::climate",
+            "model::bass",
+            "model::march",
+            "ModelKind::Climate",
+            "ModelKind::Bass",
+            "ModelKind::March",
+            "\"interventions\"",
+        ] {
+            if code.contains(needle) {
+                wrong.push(format!("{}: {needle}", path.display()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
