@@ -14,10 +14,11 @@
 #   CARGO_TARGET_DIR         where the fuzz build goes (default fuzz/target)
 #
 # What it does, each step only when needed (so it can be run again):
-#   1. Installs cargo-fuzz from crates.io (`cargo install cargo-fuzz
-#      --locked`) when `cargo fuzz` is missing. cargo-fuzz wants a nightly
-#      compiler for its -Z flags; RUSTC_BOOTSTRAP=1 lets the stable one take
-#      them (this machine has only the stable toolchain).
+#   1. Installs cargo-fuzz 0.13.2 from crates.io (`cargo install
+#      cargo-fuzz --version 0.13.2 --locked`) when `cargo fuzz` is missing.
+#      cargo-fuzz wants a nightly compiler for its -Z flags; RUSTC_BOOTSTRAP=1
+#      lets the stable one take them (the project's machines have one stable
+#      toolchain, and no other can be fetched).
 #   2. Seeds fuzz/corpus/scenario/ (git-ignored) with scenarios/*.toml,
 #      scenarios/practices/*.toml, tests/fuzz-corpus/*.toml and one practice
 #      that carries its own base after a `#%base%` line (see the target).
@@ -38,7 +39,7 @@ sanitizer="${IDEAFLOW_FUZZ_SANITIZER:-none}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz.sh: installing cargo-fuzz" >&2
-    cargo install cargo-fuzz --locked
+    cargo install cargo-fuzz --version 0.13.2 --locked
 fi
 
 corpus=fuzz/corpus/scenario
