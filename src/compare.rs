@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::engine::{self, RunOptions, progress::Progress};
 use crate::error::Error;
 use crate::output::stats::{TQuantiles, Welford};
+use crate::output::{COMPARE_FILE, CsvFile, MANIFEST_FILE, RESUME_FILE};
 use crate::scenario::{self, Experiment, Overrides};
 
 /// How to compare.
@@ -116,7 +117,7 @@ pub fn compare(
     let mut folder = crate::output::Staging::prepare_owning(
         &opts.out_dir,
         opts.force,
-        &[("compare.csv", &is_ours)],
+        &[(COMPARE_FILE, &is_ours)],
     )?;
     let mut tables = Vec::new();
     for (i, exp) in exps.iter().enumerate() {
@@ -125,8 +126,7 @@ pub fn compare(
             inner: opts.progress,
             suffix: format!(" ({} of {})", i + 1, exps.len()),
         };
-        let started =
-            dir.join(crate::output::RESUME_FILE).exists() || dir.join("manifest.json").exists();
+        let started = dir.join(RESUME_FILE).exists() || dir.join(MANIFEST_FILE).exists();
         let run_opts = RunOptions {
             threads: opts.threads,
             force: opts.force,
@@ -137,7 +137,7 @@ pub fn compare(
             ..RunOptions::new(dir.clone())
         };
         engine::run(exp, &run_opts)?;
-        tables.push(read_runs(&dir.join("runs.csv"))?);
+        tables.push(read_runs(&dir.join(CsvFile::Runs.name()))?);
     }
 
     let mut effects = Vec::new();
@@ -289,7 +289,7 @@ const COLUMNS: [&str; 10] = [
 /// written to 12 significant digits (a mean of 57.55 is written as
 /// `57.55`, not as its binary remainder `57.550000000000004`).
 fn write_effects(folder: &mut crate::output::Staging, effects: &[Effect]) -> Result<(), Error> {
-    let path = folder.dir().join("compare.csv");
+    let path = folder.dir().join(COMPARE_FILE);
     let e2 = |e: csv::Error| Error::io(&path, std::io::Error::other(e.to_string()));
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS).map_err(e2)?;
@@ -312,7 +312,7 @@ fn write_effects(folder: &mut crate::output::Staging, effects: &[Effect]) -> Res
     let bytes = w
         .into_inner()
         .map_err(|e| Error::io(&path, std::io::Error::other(e.to_string())))?;
-    folder.write_atomic("compare.csv", &bytes)
+    folder.write_atomic(COMPARE_FILE, &bytes)
 }
 
 /// The effects as a readable table: for each variant, each metric's run
@@ -365,7 +365,7 @@ pub fn render_table(report: &CompareReport, out: &mut impl Write) -> std::io::Re
     writeln!(
         out,
         "\nall effects (totals and end values): {}",
-        report.out_dir.join("compare.csv").display()
+        report.out_dir.join(COMPARE_FILE).display()
     )
 }
 

@@ -25,6 +25,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::output::{MANIFEST_FILE, RESUME_FILE};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -478,7 +479,7 @@ fn check_existing_shards(out: &Path, n: u64) -> Result<(), Error> {
     };
     for entry in entries.flatten() {
         let dir = entry.path();
-        let count = ["manifest.json", crate::output::RESUME_FILE]
+        let count = [MANIFEST_FILE, RESUME_FILE]
             .iter()
             .filter_map(|f| {
                 crate::files::read_input_text(&dir.join(f), crate::files::MAX_STATE_BYTES).ok()
@@ -507,7 +508,7 @@ pub fn complete_shards(out: &Path, n: u64) -> Vec<u64> {
     (0..n)
         .filter(|&i| {
             crate::files::read_input_text(
-                &shard_dir(out, i).join("manifest.json"),
+                &shard_dir(out, i).join(MANIFEST_FILE),
                 crate::files::MAX_STATE_BYTES,
             )
             .ok()

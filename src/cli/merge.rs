@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Outcome;
-use super::session::Session;
+use super::session::{Session, rows_text};
+use ideaflow::output::CsvFile;
 
 /// Options of `ideaflow merge`.
 #[derive(Debug, Args)]
@@ -48,14 +49,13 @@ pub fn run(args: MergeArgs, session: &Session) -> anyhow::Result<Outcome> {
             )
         };
         eprintln!(
-            "merged {} of {} shards: {} of {} runs -> {}/ (runs.csv {} rows, summary.csv {} rows){missing}",
+            "merged {} of {} shards: {} of {} runs -> {}/ ({}){missing}",
             report.merged.len(),
             report.shards,
             report.runs,
             report.runs_total,
             report.out_dir.display(),
-            report.rows.runs,
-            report.rows.summary,
+            rows_text(&report.rows, &[CsvFile::Runs, CsvFile::Summary]),
         );
     }
     Ok(Outcome::Success)

@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ideaflow::engine::{self, RunReport};
+use ideaflow::output::CsvFile;
 use ideaflow::scenario::{self, Experiment};
 
 use super::Outcome;
 use super::options::{OverrideArgs, ProgressArgs};
-use super::session::{Session, default_out_dir};
+use super::session::{Session, default_out_dir, rows_text};
 
 /// Options of `ideaflow run`.
 #[derive(Debug, Args)]
@@ -139,12 +140,10 @@ fn hint(
 /// The line printed after a finished run: runs, threads, time, folder and
 /// the rows of each file.
 fn summary(exp: &Experiment, report: &RunReport) -> String {
-    let mut files = Vec::new();
-    if let Some(n) = report.rows.timeseries {
-        files.push(format!("timeseries.csv {n} rows"));
-    }
-    files.push(format!("runs.csv {} rows", report.rows.runs));
-    files.push(format!("summary.csv {} rows", report.rows.summary));
+    let files = rows_text(
+        &report.rows,
+        &[CsvFile::Timeseries, CsvFile::Runs, CsvFile::Summary],
+    );
     let runs = match report.resumed_from {
         0 => format!("{} runs", report.runs),
         r => format!("{} runs ({r} from earlier sessions)", report.runs),
@@ -154,7 +153,7 @@ fn summary(exp: &Experiment, report: &RunReport) -> String {
             "{}: already complete in {}/ ({}); nothing to do",
             exp.name,
             report.out_dir.display(),
-            files.join(", ")
+            files
         )
     } else {
         format!(
@@ -163,7 +162,7 @@ fn summary(exp: &Experiment, report: &RunReport) -> String {
             report.threads,
             report.elapsed_seconds,
             report.out_dir.display(),
-            files.join(", ")
+            files
         )
     }
 }

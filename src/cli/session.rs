@@ -10,6 +10,7 @@ use std::sync::{Once, OnceLock};
 use std::time::Duration;
 
 use ideaflow::engine::{self, progress};
+use ideaflow::output::{CsvFile, Rows};
 
 use super::Command;
 use super::options::ProgressMode;
@@ -115,6 +116,16 @@ impl Session {
     pub fn shell_command(words: &[String]) -> String {
         shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
     }
+}
+
+/// The rows of `files` as a summary line lists them ("runs.csv 8 rows,
+/// summary.csv 16 rows"), leaving out those not written.
+pub fn rows_text(rows: &Rows, files: &[CsvFile]) -> String {
+    files
+        .iter()
+        .filter_map(|&f| rows.get(f).map(|n| format!("{} {n} rows", f.name())))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `output/<name>/` (scenario names are checked to be one folder name).

@@ -8,8 +8,6 @@ pub mod pool;
 pub mod progress;
 pub mod run;
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -17,11 +15,9 @@ use crate::error::Error;
 use crate::output::manifest::{
     self, Manifest, PointParams, Program, Rows, ScenarioInfo, SweepAxis,
 };
-use crate::output::runs::RunsCsv;
-use crate::output::summary::SummaryCsv;
-use crate::output::teams::TeamsCsv;
-use crate::output::timeseries::TimeseriesCsv;
-use crate::output::{FolderLock, Layout, RESUME_FILE, Sink, Staging};
+use crate::output::{
+    CsvFile, FolderLock, Layout, MANIFEST_FILE, RESUME_FILE, Sink, Staging, Switches,
+};
 use crate::scenario::Experiment;
 pub use run::Cancel;
 use run::{RunFault, RunId};
@@ -206,32 +202,13 @@ pub fn layout(exp: &Experiment) -> Layout {
     }
 }
 
-/// The files an experiment writes besides the manifest, in order.
-fn file_names(exp: &Experiment) -> Vec<&'static str> {
-    let mut names = Vec::new();
-    if exp.timeseries {
-        names.push("timeseries.csv");
+/// The output switches of an experiment (its `[output]` table), which
+/// decide the files it writes.
+pub fn switches(exp: &Experiment) -> Switches {
+    Switches {
+        timeseries: exp.timeseries,
+        teams: exp.teams,
     }
-    if exp.teams {
-        names.push("teams.csv");
-    }
-    names.push("runs.csv");
-    names.push("summary.csv");
-    names
-}
-
-fn make_sink(
-    name: &'static str,
-    w: BufWriter<File>,
-    layout: &Layout,
-    fresh: bool,
-) -> std::io::Result<Box<dyn Sink>> {
-    Ok(match name {
-        "timeseries.csv" => Box::new(TimeseriesCsv::new(w, layout, fresh)?),
-        "teams.csv" => Box::new(TeamsCsv::new(w, layout, fresh)?),
-        "runs.csv" => Box::new(RunsCsv::new(w, layout, fresh)?),
-        _ => Box::new(SummaryCsv::new(w, layout, fresh)?),
-    })
 }
 
 /// Why the consumer stopped early.
@@ -280,8 +257,12 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
     };
     // A shard always writes its time series: `ideaflow merge` computes
     // summary.csv of the whole experiment from them.
+    let switches = match opts.shard {
+        Some(_) => switches(exp).of_shard(),
+        None => switches(exp),
+    };
     let with_timeseries;
-    let exp = if opts.shard.is_some() && !exp.timeseries {
+    let exp = if switches.timeseries && !exp.timeseries {
         with_timeseries = Experiment {
             timeseries: true,
             ..exp.clone()
@@ -291,7 +272,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
         exp
     };
     let layout = layout(exp);
-    let names = file_names(exp);
+    let names: Vec<CsvFile> = CsvFile::written_by(switches).collect();
     let fingerprint = checkpoint::fingerprint(exp, opts.only_run, opts.shard);
     let dir = opts.out_dir.clone();
     let io = |name: &str| {
@@ -346,7 +327,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
             .files
             .iter()
             .map(|f| f.name.as_str())
-            .ne(names.iter().copied())
+            .ne(names.iter().map(|f| f.name()))
         {
             return Err(Error::ResumeState {
                 path: dir.join(RESUME_FILE),
@@ -354,8 +335,8 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
             });
         }
         let (staging, writers) = Staging::reopen(&opts.out_dir, &state.files, lock)?;
-        for ((name, w), f) in names.iter().zip(writers).zip(&state.files) {
-            let mut sink = make_sink(name, w, &layout, false).map_err(io(name))?;
+        for ((file, w), f) in names.iter().zip(writers).zip(&state.files) {
+            let mut sink = file.sink(w, &layout, false).map_err(io(file.name()))?;
             sink.restore(f).map_err(|message| Error::ResumeState {
                 path: dir.join(RESUME_FILE),
                 message,
@@ -370,9 +351,9 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
             estimate::guard(&estimate::estimate(exp, threads), share, &opts.out_dir)?;
         }
         let mut staging = Staging::prepare(&opts.out_dir, opts.force)?;
-        for name in &names {
-            let w = staging.create(name)?;
-            sinks.push(make_sink(name, w, &layout, true).map_err(io(name))?);
+        for file in &names {
+            let w = staging.create(file.name())?;
+            sinks.push(file.sink(w, &layout, true).map_err(io(file.name()))?);
         }
         let state = checkpoint::ResumeState {
             format: 0,
@@ -489,9 +470,9 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
     let mut rows = Rows::default();
     let stopped = match early {
         None => {
-            for s in sinks.iter_mut() {
+            for (file, s) in names.iter().zip(sinks.iter_mut()) {
                 let n = s.finish().map_err(io(s.file_name()))?;
-                set_rows(&mut rows, s.file_name(), n);
+                rows.set(*file, n);
             }
             None
         }
@@ -506,8 +487,8 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
                     return Err(e);
                 }
             };
-            for f in &files {
-                set_rows(&mut rows, &f.name, f.rows);
+            for (file, f) in names.iter().zip(&files) {
+                rows.set(*file, f.rows);
             }
             Some(early)
         }
@@ -531,11 +512,11 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
             }),
         },
     );
-    let mut w = staging.create("manifest.json")?;
+    let mut w = staging.create(MANIFEST_FILE)?;
     serde_json::to_writer_pretty(&mut w, &m)
-        .map_err(|e| Error::io(dir.join("manifest.json"), e.into()))?;
-    std::io::Write::write_all(&mut w, b"\n").map_err(io("manifest.json"))?;
-    std::io::Write::flush(&mut w).map_err(io("manifest.json"))?;
+        .map_err(|e| Error::io(dir.join(MANIFEST_FILE), e.into()))?;
+    std::io::Write::write_all(&mut w, b"\n").map_err(io(MANIFEST_FILE))?;
+    std::io::Write::flush(&mut w).map_err(io(MANIFEST_FILE))?;
     drop(w);
     match stopped {
         None => {
@@ -572,15 +553,6 @@ pub fn run(exp: &Experiment, opts: &RunOptions<'_>) -> Result<RunReport, Error> 
                 }
             })
         }
-    }
-}
-
-fn set_rows(rows: &mut Rows, name: &str, n: u64) {
-    match name {
-        "timeseries.csv" => rows.timeseries = Some(n),
-        "teams.csv" => rows.teams = Some(n),
-        "runs.csv" => rows.runs = n,
-        _ => rows.summary = n,
     }
 }
 

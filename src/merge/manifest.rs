@@ -21,7 +21,7 @@ use crate::engine::Shard;
 use crate::error::Error;
 use crate::model::climate::interventions as iv;
 use crate::model::{MetricDef, ModelKind};
-use crate::output::Layout;
+use crate::output::{Layout, MANIFEST_FILE, RESUME_FILE, Switches};
 use crate::scenario::schema::{self, Field, Kind};
 use crate::scenario::value::format_f64;
 
@@ -298,7 +298,7 @@ fn read_manifest(dir: &Path) -> Result<Option<Map<String, Value>>, String> {
 
 /// [`read_manifest`] with `limit` bytes outside `point_parameters`.
 fn read_manifest_limited(dir: &Path, limit: u64) -> Result<Option<Map<String, Value>>, String> {
-    let path = dir.join("manifest.json");
+    let path = dir.join(MANIFEST_FILE);
     let meta = match std::fs::metadata(&path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -548,10 +548,9 @@ pub(super) struct Plan {
     pub axes: Vec<Axis>,
     /// Steps per point.
     pub steps: Steps,
-    /// The merged folder gets timeseries.csv (shards always have it).
-    pub write_timeseries: bool,
-    /// Shards have (and the merged folder gets) teams.csv.
-    pub teams: bool,
+    /// The experiment's output switches: the files of the merged folder
+    /// (a shard's are [`Switches::of_shard`]).
+    pub switches: Switches,
     /// Longest CSV record accepted, in bytes.
     pub max_record: u64,
 }
@@ -1040,8 +1039,10 @@ fn plan_of(
         layout,
         axes,
         steps,
-        write_timeseries,
-        teams,
+        switches: Switches {
+            timeseries: write_timeseries,
+            teams,
+        },
         max_record,
     })
 }
@@ -1143,11 +1144,11 @@ pub(super) fn collect(dirs: &[PathBuf], partial: bool) -> Result<Input, Error> {
     let mut started: Option<String> = None;
     let mut elapsed = 0.0f64;
     for dir in dirs {
-        let file = dir.join("manifest.json").display().to_string();
+        let file = dir.join(MANIFEST_FILE).display().to_string();
         let m = match read_manifest(dir) {
             Ok(Some(m)) => m,
             Ok(None) => {
-                if dir.join(crate::output::RESUME_FILE).exists() {
+                if dir.join(RESUME_FILE).exists() {
                     problems.push(format!(
                         "{}: an interrupted shard (resume.json, no manifest.json); resume it with `ideaflow run SCENARIO --shard I/N --out {} --resume`",
                         dir.display(),
@@ -1300,7 +1301,7 @@ pub(super) fn collect(dirs: &[PathBuf], partial: bool) -> Result<Input, Error> {
             .collect::<Vec<_>>()
             .join("\n")));
     }
-    let first_file = first.join("manifest.json").display().to_string();
+    let first_file = first.join(MANIFEST_FILE).display().to_string();
     let Some(plan) = plan_of(&first_file, &reference, count, &mut problems) else {
         return Err(bad(problems.join("\n")));
     };
@@ -1325,7 +1326,7 @@ pub(super) fn collect(dirs: &[PathBuf], partial: bool) -> Result<Input, Error> {
     let mut shards = Vec::with_capacity(complete.len());
     for (index, dir, m) in complete {
         let want = Shard { index, count }.runs(plan.runs);
-        let file = dir.join("manifest.json").display().to_string();
+        let file = dir.join(MANIFEST_FILE).display().to_string();
         for key in ["runs", "runs_written"] {
             let found = m.get(key).and_then(Value::as_u64);
             if found != Some(want) {

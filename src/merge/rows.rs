@@ -17,6 +17,7 @@ use csv::ByteRecord;
 
 use crate::error::Error;
 use crate::model::{Agg, Fmt, MetricDef};
+use crate::output::CsvFile;
 use crate::output::format::NumFmt;
 use crate::rng;
 use crate::scenario::output_steps;
@@ -265,6 +266,18 @@ pub(super) struct ShardFiles {
     pub last_run: Option<u64>,
 }
 
+impl ShardFiles {
+    /// Checks that every record of every file was taken.
+    pub fn check_done(&self) -> Result<(), Error> {
+        self.ts.check_done(self.last_run)?;
+        self.runs.check_done(self.last_run)?;
+        if let Some(t) = &self.teams {
+            t.check_done(self.last_run)?;
+        }
+        Ok(())
+    }
+}
+
 /// A run's identifiers, recomputed.
 pub(super) struct RunIds {
     pub run: u64,
@@ -446,6 +459,19 @@ pub(super) struct RunRows {
     pub swept: Vec<String>,
     /// Per metric, the sum of its rows (integer counts only).
     sums: Vec<i128>,
+}
+
+impl RunRows {
+    /// The run's rows of `file`, as read from the shard.
+    pub fn rows_of(&self, file: CsvFile) -> &[ByteRecord] {
+        match file {
+            CsvFile::Timeseries => self.ts.as_slice(),
+            CsvFile::Teams => self.teams.as_slice(),
+            CsvFile::Runs => std::slice::from_ref(&self.runs),
+            // Recomputed from the time series, never read from a shard.
+            CsvFile::Summary => &[],
+        }
+    }
 }
 
 /// Reads and checks every row of run `id` from shard `s`.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::files;
 
-use super::{OTHER_FILES, PARTIAL_SUFFIX, RESULT_FILES, TMP_SUFFIX};
+use super::registry::{OTHER_FILES, PARTIAL_SUFFIX, RESULT_FILES, TMP_SUFFIX};
 
 /// The lock file of an output folder, present while a process writes there.
 pub const LOCK_FILE: &str = ".ideaflow.lock";

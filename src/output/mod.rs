@@ -6,11 +6,13 @@
 //! run boundary, so a reader never sees half a file under a final name
 //! at any time. Each CSV format is one [`Sink`]; a sink can report its
 //! exact state at a run boundary ([`Sink::checkpoint`]) and continue from
-//! it ([`Sink::restore`]), which is what `--resume` builds on.
+//! it ([`Sink::restore`]), which is what `--resume` builds on. The files
+//! are registered once, in [`registry`].
 
 pub mod format;
 mod lock;
 pub mod manifest;
+pub mod registry;
 pub mod runs;
 mod staging;
 pub mod stats;
@@ -26,30 +28,11 @@ use serde::{Deserialize, Serialize};
 use crate::model::MetricDef;
 
 pub use lock::{FolderLock, LOCK_FILE};
+pub use registry::{
+    COMPARE_FILE, CsvFile, MANIFEST_FILE, OTHER_FILES, PARTIAL_SUFFIX, RESULT_FILES, RESUME_FILE,
+    Rows, Switches, TMP_SUFFIX,
+};
 pub use staging::{Signed, Staging};
-
-/// Files ideaflow writes into an output folder.
-pub const RESULT_FILES: &[&str] = &[
-    "timeseries.csv",
-    "runs.csv",
-    "summary.csv",
-    "teams.csv",
-    "manifest.json",
-];
-
-/// Suffix of files being written.
-pub const PARTIAL_SUFFIX: &str = ".partial";
-
-/// Suffix of temporary files written whole and renamed (resume.json,
-/// compare.csv).
-pub const TMP_SUFFIX: &str = ".tmp";
-
-/// Files ideaflow writes into output folders besides [`RESULT_FILES`]
-/// (each may also appear with [`TMP_SUFFIX`] while written).
-pub const OTHER_FILES: &[&str] = &[RESUME_FILE, "compare.csv"];
-
-/// The state of an interrupted experiment, from which `--resume` continues.
-pub const RESUME_FILE: &str = "resume.json";
 
 /// A file's state at a run boundary.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::files;
 
+use super::FileState;
 use super::lock::{FolderLock, WRITE_TEST, foreign_or};
-use super::{FileState, OTHER_FILES, PARTIAL_SUFFIX, RESULT_FILES, RESUME_FILE, TMP_SUFFIX};
+use super::registry::{
+    CsvFile, MANIFEST_FILE, OTHER_FILES, PARTIAL_SUFFIX, RESULT_FILES, RESUME_FILE, TMP_SUFFIX,
+};
 
 /// An output folder whose files are written under temporary names and
 /// renamed together by [`Staging::commit`]. Dropping it uncommitted removes
@@ -57,23 +60,18 @@ impl Records {
                 r.finals.push(name.to_string());
             }
         }
-        let manifest = dir.join("manifest.json");
+        let manifest = dir.join(MANIFEST_FILE);
         if let Some(m) = read_own_json(&manifest)
             && m.pointer("/program/name")
                 .and_then(serde_json::Value::as_str)
                 == Some("ideaflow")
         {
-            r.finals.push("manifest.json".into());
+            r.finals.push(MANIFEST_FILE.into());
             let rows = m.get("rows");
             let has = |k: &str| rows.and_then(|r| r.get(k)).is_some_and(|v| !v.is_null());
-            for (file, key) in [
-                ("timeseries.csv", "timeseries"),
-                ("teams.csv", "teams"),
-                ("runs.csv", "runs"),
-                ("summary.csv", "summary"),
-            ] {
-                if has(key) {
-                    r.finals.push(file.into());
+            for file in CsvFile::ALL {
+                if has(file.spec().rows_key) {
+                    r.finals.push(file.name().into());
                 }
             }
         }
@@ -292,8 +290,8 @@ impl Staging {
             lock,
         };
         for name in [
-            "manifest.json".to_string(),
-            format!("manifest.json{PARTIAL_SUFFIX}"),
+            MANIFEST_FILE.to_string(),
+            format!("{MANIFEST_FILE}{PARTIAL_SUFFIX}"),
         ] {
             let path = dir.join(&name);
             if files::exists(&path) {
@@ -443,7 +441,7 @@ impl Staging {
     }
 
     fn rename_all(mut self, complete: bool) -> Result<(), Error> {
-        for name in RESULT_FILES {
+        for name in RESULT_FILES.iter() {
             if !self.staged.contains(name) && self.owned.iter().any(|n| n == name) {
                 let stale = self.dir.join(name);
                 if files::exists(&stale) {
@@ -452,7 +450,7 @@ impl Staging {
             }
         }
         let mut order = self.staged.clone();
-        order.sort_by_key(|n| *n == "manifest.json");
+        order.sort_by_key(|n| *n == MANIFEST_FILE);
         for name in &order {
             self.check_replaceable(name)?;
         }
