@@ -90,6 +90,34 @@ pub fn compare(
     variants: &[PathBuf],
     opts: &CompareOptions<'_>,
 ) -> Result<CompareReport, Error> {
+    let exps = load_all(baseline, variants, opts)?;
+    // Checks the folder and holds its lock until compare.csv is written;
+    // each scenario gets a subfolder (with a lock of its own).
+    // A compare.csv of an earlier comparison is ideaflow's: its header.
+    let header = COLUMNS.join(",");
+    let is_ours = |head: &[u8]| head.starts_with(header.as_bytes());
+    let mut folder = crate::output::Staging::prepare_owning(
+        &opts.out_dir,
+        opts.force,
+        &[(COMPARE_FILE, &is_ours)],
+    )?;
+    let tables = run_all(&exps, opts)?;
+    let effects = effects(&exps, &tables);
+    write_effects(&mut folder, &effects)?;
+    Ok(CompareReport {
+        out_dir: opts.out_dir.clone(),
+        names: exps.iter().map(|e| e.name.clone()).collect(),
+        effects,
+    })
+}
+
+/// The baseline and the variants, each with the baseline's seed and
+/// replicates (and the steps asked for), checked to be comparable.
+fn load_all(
+    baseline: &Path,
+    variants: &[PathBuf],
+    opts: &CompareOptions<'_>,
+) -> Result<Vec<Experiment>, Error> {
     let first = load(
         baseline,
         &Overrides {
@@ -108,17 +136,12 @@ pub fn compare(
         exps.push(load(v, &shared)?);
     }
     check_comparable(&exps)?;
+    Ok(exps)
+}
 
-    // Checks the folder and holds its lock until compare.csv is written;
-    // each scenario gets a subfolder (with a lock of its own).
-    // A compare.csv of an earlier comparison is ideaflow's: its header.
-    let header = COLUMNS.join(",");
-    let is_ours = |head: &[u8]| head.starts_with(header.as_bytes());
-    let mut folder = crate::output::Staging::prepare_owning(
-        &opts.out_dir,
-        opts.force,
-        &[(COMPARE_FILE, &is_ours)],
-    )?;
+/// Runs every scenario into its subfolder (resuming or checking what an
+/// interrupted comparison left, with `--resume`); their runs.csv.
+fn run_all(exps: &[Experiment], opts: &CompareOptions<'_>) -> Result<Vec<Runs>, Error> {
     let mut tables = Vec::new();
     for (i, exp) in exps.iter().enumerate() {
         let dir = opts.out_dir.join(&exp.name);
@@ -139,11 +162,16 @@ pub fn compare(
         engine::run(exp, &run_opts)?;
         tables.push(read_runs(&dir.join(CsvFile::Runs.name()))?);
     }
+    Ok(tables)
+}
 
+/// Every variant's effect on every metric (run totals and end values),
+/// from the paired replicates of its runs.csv and the baseline's.
+fn effects(exps: &[Experiment], tables: &[Runs]) -> Vec<Effect> {
     let mut effects = Vec::new();
     let mut t = TQuantiles::new();
     let base = &tables[0];
-    for (exp, table) in exps.iter().zip(&tables).skip(1) {
+    for (exp, table) in exps.iter().zip(tables).skip(1) {
         for (col, name) in base.columns.iter().enumerate().skip(base.first_metric) {
             let Some(vcol) = table.columns.iter().position(|c| c == name) else {
                 continue;
@@ -152,16 +180,7 @@ pub fn compare(
                 Some(m) if base.columns.iter().any(|c| c == m) => (m.to_string(), "total"),
                 _ => (name.clone(), "end"),
             };
-            let (mut b, mut v, mut d) =
-                (Welford::default(), Welford::default(), Welford::default());
-            for (rb, rv) in base.rows.iter().zip(&table.rows) {
-                let (x, y) = (rb[col], rv[vcol]);
-                if x.is_finite() && y.is_finite() {
-                    b.push(x);
-                    v.push(y);
-                    d.push(y - x);
-                }
-            }
+            let (b, v, d) = paired(base, col, table, vcol);
             let (lo, hi) = t.ci95(&d);
             let relative = if b.mean().abs() > 0.0 {
                 d.mean() / b.mean()
@@ -182,12 +201,23 @@ pub fn compare(
             });
         }
     }
-    write_effects(&mut folder, &effects)?;
-    Ok(CompareReport {
-        out_dir: opts.out_dir.clone(),
-        names: exps.iter().map(|e| e.name.clone()).collect(),
-        effects,
-    })
+    effects
+}
+
+/// The baseline's column `col` and the variant's `vcol`, replicate by
+/// replicate where both are defined: their statistics and those of the
+/// differences (variant - baseline).
+fn paired(base: &Runs, col: usize, variant: &Runs, vcol: usize) -> (Welford, Welford, Welford) {
+    let (mut b, mut v, mut d) = (Welford::default(), Welford::default(), Welford::default());
+    for (rb, rv) in base.rows.iter().zip(&variant.rows) {
+        let (x, y) = (rb[col], rv[vcol]);
+        if x.is_finite() && y.is_finite() {
+            b.push(x);
+            v.push(y);
+            d.push(y - x);
+        }
+    }
+    (b, v, d)
 }
 
 /// Scenarios can be compared when they run the same model for the same
