@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::engine::{self, RunOptions, progress::Progress};
 use crate::error::Error;
 use crate::output::stats::{TQuantiles, Welford};
+use crate::output::{COMPARE_FILE, CsvFile, MANIFEST_FILE, RESUME_FILE};
 use crate::scenario::{self, Experiment, Overrides};
 
 /// How to compare.
@@ -89,6 +90,34 @@ pub fn compare(
     variants: &[PathBuf],
     opts: &CompareOptions<'_>,
 ) -> Result<CompareReport, Error> {
+    let exps = load_all(baseline, variants, opts)?;
+    // Checks the folder and holds its lock until compare.csv is written;
+    // each scenario gets a subfolder (with a lock of its own).
+    // A compare.csv of an earlier comparison is ideaflow's: its header.
+    let header = COLUMNS.join(",");
+    let is_ours = |head: &[u8]| head.starts_with(header.as_bytes());
+    let mut folder = crate::output::Staging::prepare_owning(
+        &opts.out_dir,
+        opts.force,
+        &[(COMPARE_FILE, &is_ours)],
+    )?;
+    let tables = run_all(&exps, opts)?;
+    let effects = effects(&exps, &tables);
+    write_effects(&mut folder, &effects)?;
+    Ok(CompareReport {
+        out_dir: opts.out_dir.clone(),
+        names: exps.iter().map(|e| e.name.clone()).collect(),
+        effects,
+    })
+}
+
+/// The baseline and the variants, each with the baseline's seed and
+/// replicates (and the steps asked for), checked to be comparable.
+fn load_all(
+    baseline: &Path,
+    variants: &[PathBuf],
+    opts: &CompareOptions<'_>,
+) -> Result<Vec<Experiment>, Error> {
     let first = load(
         baseline,
         &Overrides {
@@ -107,17 +136,12 @@ pub fn compare(
         exps.push(load(v, &shared)?);
     }
     check_comparable(&exps)?;
+    Ok(exps)
+}
 
-    // Checks the folder and holds its lock until compare.csv is written;
-    // each scenario gets a subfolder (with a lock of its own).
-    // A compare.csv of an earlier comparison is ideaflow's: its header.
-    let header = COLUMNS.join(",");
-    let is_ours = |head: &[u8]| head.starts_with(header.as_bytes());
-    let mut folder = crate::output::Staging::prepare_owning(
-        &opts.out_dir,
-        opts.force,
-        &[("compare.csv", &is_ours)],
-    )?;
+/// Runs every scenario into its subfolder (resuming or checking what an
+/// interrupted comparison left, with `--resume`); their runs.csv.
+fn run_all(exps: &[Experiment], opts: &CompareOptions<'_>) -> Result<Vec<Runs>, Error> {
     let mut tables = Vec::new();
     for (i, exp) in exps.iter().enumerate() {
         let dir = opts.out_dir.join(&exp.name);
@@ -125,8 +149,7 @@ pub fn compare(
             inner: opts.progress,
             suffix: format!(" ({} of {})", i + 1, exps.len()),
         };
-        let started =
-            dir.join(crate::output::RESUME_FILE).exists() || dir.join("manifest.json").exists();
+        let started = dir.join(RESUME_FILE).exists() || dir.join(MANIFEST_FILE).exists();
         let run_opts = RunOptions {
             threads: opts.threads,
             force: opts.force,
@@ -137,13 +160,18 @@ pub fn compare(
             ..RunOptions::new(dir.clone())
         };
         engine::run(exp, &run_opts)?;
-        tables.push(read_runs(&dir.join("runs.csv"))?);
+        tables.push(read_runs(&dir.join(CsvFile::Runs.name()))?);
     }
+    Ok(tables)
+}
 
+/// Every variant's effect on every metric (run totals and end values),
+/// from the paired replicates of its runs.csv and the baseline's.
+fn effects(exps: &[Experiment], tables: &[Runs]) -> Vec<Effect> {
     let mut effects = Vec::new();
     let mut t = TQuantiles::new();
     let base = &tables[0];
-    for (exp, table) in exps.iter().zip(&tables).skip(1) {
+    for (exp, table) in exps.iter().zip(tables).skip(1) {
         for (col, name) in base.columns.iter().enumerate().skip(base.first_metric) {
             let Some(vcol) = table.columns.iter().position(|c| c == name) else {
                 continue;
@@ -152,16 +180,7 @@ pub fn compare(
                 Some(m) if base.columns.iter().any(|c| c == m) => (m.to_string(), "total"),
                 _ => (name.clone(), "end"),
             };
-            let (mut b, mut v, mut d) =
-                (Welford::default(), Welford::default(), Welford::default());
-            for (rb, rv) in base.rows.iter().zip(&table.rows) {
-                let (x, y) = (rb[col], rv[vcol]);
-                if x.is_finite() && y.is_finite() {
-                    b.push(x);
-                    v.push(y);
-                    d.push(y - x);
-                }
-            }
+            let (b, v, d) = paired(base, col, table, vcol);
             let (lo, hi) = t.ci95(&d);
             let relative = if b.mean().abs() > 0.0 {
                 d.mean() / b.mean()
@@ -182,12 +201,23 @@ pub fn compare(
             });
         }
     }
-    write_effects(&mut folder, &effects)?;
-    Ok(CompareReport {
-        out_dir: opts.out_dir.clone(),
-        names: exps.iter().map(|e| e.name.clone()).collect(),
-        effects,
-    })
+    effects
+}
+
+/// The baseline's column `col` and the variant's `vcol`, replicate by
+/// replicate where both are defined: their statistics and those of the
+/// differences (variant - baseline).
+fn paired(base: &Runs, col: usize, variant: &Runs, vcol: usize) -> (Welford, Welford, Welford) {
+    let (mut b, mut v, mut d) = (Welford::default(), Welford::default(), Welford::default());
+    for (rb, rv) in base.rows.iter().zip(&variant.rows) {
+        let (x, y) = (rb[col], rv[vcol]);
+        if x.is_finite() && y.is_finite() {
+            b.push(x);
+            v.push(y);
+            d.push(y - x);
+        }
+    }
+    (b, v, d)
 }
 
 /// Scenarios can be compared when they run the same model for the same
@@ -289,7 +319,7 @@ const COLUMNS: [&str; 10] = [
 /// written to 12 significant digits (a mean of 57.55 is written as
 /// `57.55`, not as its binary remainder `57.550000000000004`).
 fn write_effects(folder: &mut crate::output::Staging, effects: &[Effect]) -> Result<(), Error> {
-    let path = folder.dir().join("compare.csv");
+    let path = folder.dir().join(COMPARE_FILE);
     let e2 = |e: csv::Error| Error::io(&path, std::io::Error::other(e.to_string()));
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS).map_err(e2)?;
@@ -312,7 +342,7 @@ fn write_effects(folder: &mut crate::output::Staging, effects: &[Effect]) -> Res
     let bytes = w
         .into_inner()
         .map_err(|e| Error::io(&path, std::io::Error::other(e.to_string())))?;
-    folder.write_atomic("compare.csv", &bytes)
+    folder.write_atomic(COMPARE_FILE, &bytes)
 }
 
 /// The effects as a readable table: for each variant, each metric's run
@@ -365,7 +395,7 @@ pub fn render_table(report: &CompareReport, out: &mut impl Write) -> std::io::Re
     writeln!(
         out,
         "\nall effects (totals and end values): {}",
-        report.out_dir.join("compare.csv").display()
+        report.out_dir.join(COMPARE_FILE).display()
     )
 }
 

@@ -14,6 +14,7 @@ use plotters::prelude::*;
 
 use crate::error::Error;
 use crate::files;
+use crate::output::{COMPARE_FILE, CsvFile, MANIFEST_FILE};
 
 /// Metrics drawn when none are named, by model.
 fn default_metrics(model: &str) -> &'static [&'static str] {
@@ -204,7 +205,7 @@ fn read_summary(path: &Path) -> Result<BTreeMap<String, Vec<Line>>, Error> {
 }
 
 fn model_of(dir: &Path) -> String {
-    files::read_input(&dir.join("manifest.json"), files::MAX_STATE_BYTES)
+    files::read_input(&dir.join(MANIFEST_FILE), files::MAX_STATE_BYTES)
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .and_then(|m| m["scenario"]["model"].as_str().map(str::to_string))
@@ -214,10 +215,10 @@ fn model_of(dir: &Path) -> String {
 /// Draws the charts of `dir` into `dir/plots/`; returns the files written.
 pub fn plot_dir(dir: &Path, metrics: &[String]) -> Result<Vec<PathBuf>, Error> {
     let plots = dir.join("plots");
-    if dir.join("compare.csv").exists() {
+    if dir.join(COMPARE_FILE).exists() {
         return plot_comparison(dir, &plots, metrics);
     }
-    let summary = dir.join("summary.csv");
+    let summary = dir.join(CsvFile::Summary.name());
     if !summary.exists() {
         return Err(Error::Plot(format!(
             "{} holds no summary.csv or compare.csv: is it an ideaflow output folder?",
@@ -262,7 +263,7 @@ fn chosen(
 }
 
 fn plot_comparison(dir: &Path, plots: &Path, metrics: &[String]) -> Result<Vec<PathBuf>, Error> {
-    let effects_path = dir.join("compare.csv");
+    let effects_path = dir.join(COMPARE_FILE);
     let mut r = csv::Reader::from_reader(open(&effects_path)?);
     let mut effects: Vec<(String, String, String, f64, f64, f64)> = Vec::new();
     for rec in r.records() {
@@ -290,7 +291,7 @@ fn plot_comparison(dir: &Path, plots: &Path, metrics: &[String]) -> Result<Vec<P
     let mut scenarios: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("summary.csv").exists())
+        .filter(|e| e.path().join(CsvFile::Summary.name()).exists())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     scenarios.sort();
@@ -304,7 +305,10 @@ fn plot_comparison(dir: &Path, plots: &Path, metrics: &[String]) -> Result<Vec<P
     let model = model_of(&dir.join(first));
     let mut data: Vec<(String, BTreeMap<String, Vec<Line>>)> = Vec::new();
     for s in &scenarios {
-        data.push((s.clone(), read_summary(&dir.join(s).join("summary.csv"))?));
+        data.push((
+            s.clone(),
+            read_summary(&dir.join(s).join(CsvFile::Summary.name()))?,
+        ));
     }
     let wanted = chosen(metrics, &model, &data[0].1)?;
     plots_folder(plots)?;

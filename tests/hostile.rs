@@ -660,3 +660,29 @@ fn a_comparison_can_be_run_again_into_its_own_folder_with_force() {
         "mine\n"
     );
 }
+
+#[test]
+fn a_closed_pipe_ends_every_printing_command_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = write(tmp.path(), "s.toml", TINY);
+    let s = s.to_str().unwrap();
+    // `ideaflow ... | head -0`: stdout closed before the command writes.
+    for args in [
+        vec!["completions", "bash"],
+        vec!["show", s],
+        vec!["slurm", s, "--shards", "2", "--out", "sl"],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ideaflow"))
+            .current_dir(tmp.path())
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::output::{FileState, RESUME_FILE};
+use crate::output::{FileState, MANIFEST_FILE, RESUME_FILE};
 use crate::scenario::Experiment;
 
 /// Version of the resume file's layout.
@@ -144,7 +144,7 @@ pub fn read(dir: &Path) -> Result<Found, Error> {
         });
     }
     if !path.exists() {
-        let manifest = dir.join("manifest.json");
+        let manifest = dir.join(MANIFEST_FILE);
         if manifest.exists() {
             let text = read_state(&manifest)?;
             if let Ok(m) = serde_json::from_str::<Value>(&text)

@@ -12,7 +12,9 @@
 use std::path::Path;
 
 use crate::error::Error;
-use crate::model::{Fmt, ModelKind};
+use crate::model::ModelKind;
+use crate::output::CsvFile;
+use crate::output::registry::Shape;
 use crate::param::ParamSet;
 use crate::scenario::Experiment;
 
@@ -48,17 +50,6 @@ fn digits(n: u64) -> u64 {
     u64::from(n.max(1).ilog10()) + 1
 }
 
-/// Typical width of a metric value as text. Integer counts are mostly a
-/// few digits; reals are written in shortest round-trip form, typically
-/// 4 to 19 characters.
-fn value_width(fmt: Fmt) -> u64 {
-    match fmt {
-        Fmt::Int => 3,
-        Fmt::Bool => 1,
-        Fmt::Float => 16,
-    }
-}
-
 /// Peak bytes of one run of `model` with `params` (the model knows:
 /// [`ModelKind::memory_per_run`]).
 pub fn memory_per_run(model: ModelKind, params: &ParamSet) -> u64 {
@@ -78,7 +69,6 @@ pub fn estimate(exp: &Experiment, threads: usize) -> Estimate {
             (total / a.values.len().max(1)) as u64 + 1
         })
         .sum();
-    let metrics_width: u64 = defs.iter().map(|d| value_width(d.fmt) + 1).sum();
     let ids = digits(runs) + digits(exp.points()) + digits(exp.replicates) + 16 + 4;
 
     // The largest run and the rows of every point.
@@ -102,46 +92,29 @@ pub fn estimate(exp: &Experiment, threads: usize) -> Estimate {
             (x as f64 * exp.points() as f64 / examined as f64) as u64
         }
     };
-    let rows_per_rep = scale(rows_per_rep);
-    let team_rows_per_rep = scale(team_rows_per_rep);
+    let shape = Shape {
+        runs,
+        replicates: exp.replicates,
+        rows_per_replicate: scale(rows_per_rep),
+        team_rows_per_replicate: scale(team_rows_per_rep),
+        max_rows,
+        summary_rows: exp.summary_rows(),
+        ids_width: ids,
+        point_width: digits(exp.points()),
+        step_width: digits(exp.base.u64("steps")) + 1,
+        swept_width,
+    };
 
+    // Each file the experiment writes, and a run's formatted rows held
+    // until written.
+    let layout = super::layout(exp);
     let mut files = Vec::new();
     let mut record = max_rows.saturating_mul(defs.len() as u64 * 8);
-    let step_width = digits(exp.base.u64("steps")) + 1;
-    if exp.timeseries {
-        let rows = rows_per_rep.saturating_mul(exp.replicates);
-        let width = ids + step_width + swept_width + metrics_width;
-        files.push(("timeseries.csv", rows, rows.saturating_mul(width)));
-        record = record.saturating_add(max_rows.saturating_mul(width));
+    for file in CsvFile::written_by(super::switches(exp)) {
+        let size = (file.spec().estimate)(&shape, &layout);
+        files.push((file.name(), size.rows, size.bytes));
+        record = record.saturating_add(size.held_per_run);
     }
-    if exp.teams {
-        let rows = team_rows_per_rep.saturating_mul(exp.replicates);
-        let cols: u64 = exp
-            .model
-            .team_columns()
-            .iter()
-            .map(|d| value_width(d.fmt) + 1)
-            .sum();
-        let width = ids + step_width + swept_width + cols;
-        files.push(("teams.csv", rows, rows.saturating_mul(width)));
-        let per_run = if runs == 0 { 0 } else { rows / runs.max(1) };
-        record = record.saturating_add(per_run.saturating_mul(width));
-    }
-    let runs_width = ids
-        + swept_width
-        + defs
-            .iter()
-            .map(|d| (value_width(d.fmt) + 1) * if d.agg.has_total() { 2 } else { 1 })
-            .sum::<u64>()
-        + 4 * exp.model.run_columns().len() as u64;
-    files.push(("runs.csv", runs, runs.saturating_mul(runs_width)));
-    let summary_rows = exp.summary_rows();
-    let summary_width = digits(exp.points()) + swept_width + step_width + 16 + 4 + 4 * 19;
-    files.push((
-        "summary.csv",
-        summary_rows,
-        summary_rows.saturating_mul(summary_width),
-    ));
 
     // Workers hold one model each; finished records wait in the ordered
     // window; the summary holds a point's accumulators.

@@ -131,106 +131,188 @@ where
     C: FnMut(u64, T) -> Result<(), E>,
 {
     let threads = pool.current_num_threads().max(1);
-    let batch = batch.max(1);
     let permits = Permits::new(window.max(threads));
     let next = AtomicU64::new(0);
-    let (tx, rx) = mpsc::channel::<(u64, Vec<T>, Option<(u64, String)>)>();
+    let claims = Claims {
+        n,
+        batch: batch.max(1),
+        next: &next,
+        permits: &permits,
+        stopping,
+    };
+    let (tx, rx) = mpsc::channel::<Batch<T>>();
     std::thread::scope(|scope| {
         let workers = scope.spawn(|| {
             pool.scope(|s| {
                 for _ in 0..threads {
                     let tx = tx.clone();
-                    let (permits, next, work, init) = (&permits, &next, &work, &init);
-                    s.spawn(move |_| {
-                        let mut state = init();
-                        while permits.acquire() {
-                            if stopping() {
-                                permits.release();
-                                break;
-                            }
-                            let first = next.fetch_add(batch, Ordering::Relaxed);
-                            if first >= n {
-                                permits.release();
-                                break;
-                            }
-                            let last = (first + batch).min(n);
-                            let mut out = Vec::with_capacity((last - first) as usize);
-                            let mut failure = None;
-                            for i in first..last {
-                                match catch_unwind(AssertUnwindSafe(|| work(&mut state, i))) {
-                                    Ok(v) => out.push(v),
-                                    Err(p) => {
-                                        failure = Some((i, panic_message(&*p)));
-                                        break;
-                                    }
-                                }
-                            }
-                            let failed = failure.is_some();
-                            if tx.send((first, out, failure)).is_err() || failed {
-                                break;
-                            }
-                        }
-                    });
+                    let (claims, work, init) = (&claims, &work, &init);
+                    s.spawn(move |_| worker(claims, init(), work, &tx));
                 }
             });
             drop(tx);
         });
-
-        let mut pending: BTreeMap<u64, Vec<T>> = BTreeMap::new();
-        let mut expect = 0u64;
-        let mut stop: Option<Stop<E>> = None;
-        // The earliest panic so far. Work below it was claimed before it
-        // and is still consumed, so everything before a failure is kept.
-        let mut failed: Option<(u64, String)> = None;
-        for (first, results, failure) in rx.iter() {
-            if stop.is_some() {
-                continue; // drain until the workers have stopped
-            }
-            if let Some((i, msg)) = failure {
-                if failed.as_ref().is_none_or(|(j, _)| i < *j) {
-                    failed = Some((i, msg));
-                }
-                permits.close();
-            }
-            // A failed batch carries the results before its failure.
-            pending.insert(first, results);
-            while let Some(results) = pending.remove(&expect) {
-                if failed.as_ref().is_some_and(|(i, _)| expect >= *i) {
-                    break;
-                }
-                let count = results.len() as u64;
-                for (k, value) in results.into_iter().enumerate() {
-                    if let Err(e) = consume(expect + k as u64, value) {
-                        stop = Some(Stop::Consumer(e));
-                        permits.close();
-                        break;
-                    }
-                }
-                if stop.is_some() {
-                    break;
-                }
-                expect += count;
-                permits.release();
-            }
-            if stop.is_none()
-                && let Some((i, _)) = &failed
-                && expect >= *i
-            {
-                let (i, msg) = failed.take().unwrap_or_default();
-                stop = Some(Stop::Panic(i, msg));
-            }
-        }
-        if stop.is_none()
-            && let Some((i, msg)) = failed
-        {
-            stop = Some(Stop::Panic(i, msg));
-        }
+        let stop = consume_in_order(rx, &permits, &mut consume);
         let _ = workers.join();
         match stop {
             Some(s) => Err(s),
             None => Ok(()),
         }
     })
+}
+
+/// What a worker sends: the first index of a batch, the results in index
+/// order, and the panic (index, message) that ended the batch early.
+type Batch<T> = (u64, Vec<T>, Option<(u64, String)>);
+
+/// What the workers share to claim indices.
+struct Claims<'a> {
+    /// Indices to claim: 0..n.
+    n: u64,
+    /// Indices per claim.
+    batch: u64,
+    /// The next index not claimed.
+    next: &'a AtomicU64,
+    /// One per batch of results alive.
+    permits: &'a Permits,
+    /// Whether to claim no more.
+    stopping: &'a (dyn Fn() -> bool + Sync),
+}
+
+impl Claims<'_> {
+    /// The next batch of indices, taken with a permit; None (and the
+    /// permit returned) once the work is shut down, asked to stop or done.
+    fn claim(&self) -> Option<std::ops::Range<u64>> {
+        if !self.permits.acquire() {
+            return None;
+        }
+        if (self.stopping)() {
+            self.permits.release();
+            return None;
+        }
+        let first = self.next.fetch_add(self.batch, Ordering::Relaxed);
+        if first >= self.n {
+            self.permits.release();
+            return None;
+        }
+        Some(first..(first + self.batch).min(self.n))
+    }
+}
+
+/// One worker: claims batches and sends their results, until there are
+/// no more, the consumer has gone, or a work item panicked.
+fn worker<S, T, W>(claims: &Claims<'_>, mut state: S, work: &W, tx: &mpsc::Sender<Batch<T>>)
+where
+    W: Fn(&mut S, u64) -> T,
+{
+    while let Some(range) = claims.claim() {
+        let first = range.start;
+        let (out, failure) = run_batch(&mut state, range, work);
+        let failed = failure.is_some();
+        if tx.send((first, out, failure)).is_err() || failed {
+            break;
+        }
+    }
+}
+
+/// Runs `work` for every index of `range` in order, stopping at the first
+/// panic: the results before it, and the panic.
+fn run_batch<S, T, W>(
+    state: &mut S,
+    range: std::ops::Range<u64>,
+    work: &W,
+) -> (Vec<T>, Option<(u64, String)>)
+where
+    W: Fn(&mut S, u64) -> T,
+{
+    let mut out = Vec::with_capacity((range.end - range.start) as usize);
+    for i in range {
+        match catch_unwind(AssertUnwindSafe(|| work(state, i))) {
+            Ok(v) => out.push(v),
+            Err(p) => return (out, Some((i, panic_message(&*p)))),
+        }
+    }
+    (out, None)
+}
+
+/// The consumer's side, on the calling thread: takes the batches as they
+/// arrive, reorders them, and consumes every result in index order,
+/// returning a batch's permit once it is consumed. What stopped the work
+/// early, if anything: the first consumer error, or the earliest panic
+/// once everything before it is consumed (work below it was claimed
+/// before it and is still consumed, so everything before a failure is
+/// kept).
+fn consume_in_order<T, C, E>(
+    rx: mpsc::Receiver<Batch<T>>,
+    permits: &Permits,
+    consume: &mut C,
+) -> Option<Stop<E>>
+where
+    C: FnMut(u64, T) -> Result<(), E>,
+{
+    let mut pending: BTreeMap<u64, Vec<T>> = BTreeMap::new();
+    let mut expect = 0u64;
+    let mut stop: Option<Stop<E>> = None;
+    // The earliest panic so far.
+    let mut failed: Option<(u64, String)> = None;
+    for (first, results, failure) in rx.iter() {
+        if stop.is_some() {
+            continue; // drain until the workers have stopped
+        }
+        if let Some((i, msg)) = failure {
+            if failed.as_ref().is_none_or(|(j, _)| i < *j) {
+                failed = Some((i, msg));
+            }
+            permits.close();
+        }
+        // A failed batch carries the results before its failure.
+        pending.insert(first, results);
+        let failed_at = failed.as_ref().map(|(i, _)| *i);
+        stop = drain(&mut pending, &mut expect, failed_at, permits, consume);
+        if stop.is_none()
+            && let Some((i, _)) = &failed
+            && expect >= *i
+        {
+            let (i, msg) = failed.take().unwrap_or_default();
+            stop = Some(Stop::Panic(i, msg));
+        }
+    }
+    if stop.is_none()
+        && let Some((i, msg)) = failed
+    {
+        stop = Some(Stop::Panic(i, msg));
+    }
+    stop
+}
+
+/// Consumes the pending batches that come next in index order (from
+/// `expect`), up to the earliest panic at `failed_at`; a consumer error
+/// stops the work.
+fn drain<T, C, E>(
+    pending: &mut BTreeMap<u64, Vec<T>>,
+    expect: &mut u64,
+    failed_at: Option<u64>,
+    permits: &Permits,
+    consume: &mut C,
+) -> Option<Stop<E>>
+where
+    C: FnMut(u64, T) -> Result<(), E>,
+{
+    while let Some(results) = pending.remove(expect) {
+        if failed_at.is_some_and(|i| *expect >= i) {
+            break;
+        }
+        let count = results.len() as u64;
+        for (k, value) in results.into_iter().enumerate() {
+            if let Err(e) = consume(*expect + k as u64, value) {
+                permits.close();
+                return Some(Stop::Consumer(e));
+            }
+        }
+        *expect += count;
+        permits.release();
+    }
+    None
 }
 
 #[cfg(test)]

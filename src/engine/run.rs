@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use crate::model::{Agg, MetricDef};
+use crate::model::{Agg, MetricDef, Simulation};
 use crate::output::{Layout, RunRecord, teams, timeseries};
 use crate::rng;
 use crate::scenario::{Experiment, output_steps};
@@ -195,21 +195,13 @@ pub fn simulate_cached(
     cache.load(exp, id.point);
     let params = &cache.params;
     let steps = exp.steps_at(params);
-    let all = exp.model.metrics();
-    let src = sources(all);
-    let sel = &exp.metrics;
-
-    let row_steps: Vec<u64> = output_steps(steps, exp.every).collect();
-    let mut rows = Vec::with_capacity(row_steps.len() * sel.len());
-    let mut cur = vec![0.0; all.len()];
-    let mut since_row = vec![0.0; all.len()];
-    let mut totals = vec![0.0; all.len()];
-    let value = |k: usize, cur: &[f64], sums: &[f64]| match src[k] {
-        Source::Count => sums[k],
-        Source::Level => cur[k],
-        Source::Ratio(n, d) => ratio(sums[n], sums[d]),
+    let plan = RunPlan {
+        all: exp.model.metrics(),
+        sel: &exp.metrics,
+        row_steps: output_steps(steps, exp.every).collect(),
+        steps,
     };
-
+    let mut tally = Tally::new(plan.all, plan.row_steps.len() * plan.sel.len());
     let mut sim = exp.model.build(
         params,
         rng::Seeds {
@@ -217,98 +209,207 @@ pub fn simulate_cached(
             run: id.seed,
         },
     );
-    let swept_values: Vec<&crate::param::Value> = cache.swept_values.iter().collect();
-    let mut team_values = Vec::new();
-    let mut team_bytes = Vec::new();
-    let team_cols = exp.model.team_columns().len();
-    let mut record_teams =
-        |sim: &mut Box<dyn crate::model::Simulation>, step: u64, bytes: &mut Vec<u8>| {
-            if exp.teams {
-                team_values.clear();
-                sim.observe_teams(&mut team_values);
-                teams::format_rows(
-                    layout,
-                    [id.run_id, id.point, id.replicate, id.seed],
-                    &swept_values,
-                    step,
-                    &team_values,
-                    team_cols,
-                    bytes,
-                );
-            }
-        };
-
-    sim.observe(&mut cur, true);
-    check_values(all, &src, &cur, 0)?;
-    rows.extend(sel.iter().map(|&k| value(k, &cur, &since_row)));
-    record_teams(&mut sim, 0, &mut team_bytes);
-    let mut next_row = 1;
-    for t in 1..=steps {
-        let is_row = next_row < row_steps.len() && row_steps[next_row] == t;
-        if cancel.aborting() {
-            return Err(RunFault::Dropped);
-        }
-        sim.step(t);
-        let settled = sim.finished();
-        sim.observe(&mut cur, is_row || settled);
-        check_values(all, &src, &cur, t)?;
-        for (k, s) in src.iter().enumerate() {
-            if matches!(s, Source::Count) {
-                since_row[k] += cur[k];
-                totals[k] += cur[k];
-            }
-        }
-        if is_row {
-            rows.extend(sel.iter().map(|&k| value(k, &cur, &since_row)));
-            since_row.iter_mut().for_each(|x| *x = 0.0);
-            record_teams(&mut sim, t, &mut team_bytes);
-            next_row += 1;
-        }
-        if settled {
-            // The final state stands for every later step: no more events.
-            // The next row still carries the counts since the previous one.
-            for (k, s) in src.iter().enumerate() {
-                if matches!(s, Source::Count) {
-                    cur[k] = 0.0;
-                }
-            }
-            for &row_step in &row_steps[next_row..] {
-                rows.extend(sel.iter().map(|&k| value(k, &cur, &since_row)));
-                since_row.iter_mut().for_each(|x| *x = 0.0);
-                record_teams(&mut sim, row_step, &mut team_bytes);
-            }
-            break;
-        }
-    }
+    let mut teams = TeamRows {
+        on: exp.teams,
+        layout,
+        id: [id.run_id, id.point, id.replicate, id.seed],
+        swept: cache.swept_values.iter().collect(),
+        cols: exp.model.team_columns().len(),
+        values: Vec::new(),
+        bytes: Vec::new(),
+    };
+    step_through(sim.as_mut(), &plan, &mut tally, &mut teams, cancel)?;
     let mut run_values = vec![f64::NAN; exp.model.run_columns().len()];
     sim.run_values(&mut run_values);
 
     // runs.csv: each metric at the last step (a ratio over the last step),
     // and run totals for counts and ratios.
-    let last = sel.iter().map(|&k| value(k, &cur, &cur)).collect();
-    let totals = sel
-        .iter()
-        .map(|&k| match src[k] {
-            Source::Level => f64::NAN,
-            _ => value(k, &cur, &totals),
-        })
-        .collect();
     let mut rec = RunRecord {
         run_id: id.run_id,
         point: id.point,
         replicate: id.replicate,
         seed: id.seed,
         swept: cache.swept.clone(),
-        steps: row_steps,
-        rows,
-        last,
-        totals,
+        last: tally.last(plan.sel),
+        totals: tally.run_totals(plan.sel),
+        steps: plan.row_steps,
+        rows: tally.rows,
         run_values,
         timeseries: Vec::new(),
-        teams: team_bytes,
+        teams: teams.bytes,
     };
     if exp.timeseries {
         rec.timeseries = timeseries::format_rows(layout, &rec);
     }
     Ok(rec)
+}
+
+/// What a run observes and writes: every metric of the model, the ones
+/// selected for output, the output steps and the steps simulated.
+struct RunPlan<'a> {
+    all: &'static [MetricDef],
+    sel: &'a [usize],
+    row_steps: Vec<u64>,
+    steps: u64,
+}
+
+/// Steps the model to the end (or until it settles), observing every
+/// step, checking every value and recording a row at every output step;
+/// after the model settles, its final state stands for the rows left.
+fn step_through(
+    sim: &mut dyn Simulation,
+    plan: &RunPlan<'_>,
+    tally: &mut Tally,
+    teams: &mut TeamRows<'_>,
+    cancel: &Cancel,
+) -> Result<(), RunFault> {
+    let (all, sel, row_steps) = (plan.all, plan.sel, &plan.row_steps);
+    sim.observe(&mut tally.cur, true);
+    check_values(all, &tally.src, &tally.cur, 0)?;
+    tally.push_row(sel);
+    teams.record(sim, 0);
+    let mut next_row = 1;
+    for t in 1..=plan.steps {
+        let is_row = next_row < row_steps.len() && row_steps[next_row] == t;
+        if cancel.aborting() {
+            return Err(RunFault::Dropped);
+        }
+        sim.step(t);
+        let settled = sim.finished();
+        sim.observe(&mut tally.cur, is_row || settled);
+        check_values(all, &tally.src, &tally.cur, t)?;
+        tally.add_counts();
+        if is_row {
+            tally.push_row(sel);
+            teams.record(sim, t);
+            next_row += 1;
+        }
+        if settled {
+            // The final state stands for every later step: no more events.
+            // The next row still carries the counts since the previous one.
+            tally.settle();
+            for &row_step in &row_steps[next_row..] {
+                tally.push_row(sel);
+                teams.record(sim, row_step);
+            }
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A run's metric values: as observed at the current step, counts summed
+/// since the previous output row and over the run, and the output rows
+/// written so far (row-major, the selected metrics).
+struct Tally {
+    src: Vec<Source>,
+    cur: Vec<f64>,
+    since_row: Vec<f64>,
+    totals: Vec<f64>,
+    rows: Vec<f64>,
+}
+
+/// The written value of metric `k`: a count as summed in `sums`, a level
+/// as observed in `cur`, a ratio of two sums.
+fn value(src: &[Source], cur: &[f64], sums: &[f64], k: usize) -> f64 {
+    match src[k] {
+        Source::Count => sums[k],
+        Source::Level => cur[k],
+        Source::Ratio(n, d) => ratio(sums[n], sums[d]),
+    }
+}
+
+impl Tally {
+    /// Nothing observed yet, room for `rows` values.
+    fn new(all: &[MetricDef], rows: usize) -> Tally {
+        Tally {
+            src: sources(all),
+            cur: vec![0.0; all.len()],
+            since_row: vec![0.0; all.len()],
+            totals: vec![0.0; all.len()],
+            rows: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Appends the output row of the selected metrics and starts summing
+    /// the next one.
+    fn push_row(&mut self, sel: &[usize]) {
+        let Tally {
+            src,
+            cur,
+            since_row,
+            rows,
+            ..
+        } = self;
+        rows.extend(sel.iter().map(|&k| value(src, cur, since_row, k)));
+        since_row.iter_mut().for_each(|x| *x = 0.0);
+    }
+
+    /// Adds the counts of the step just observed to the sums.
+    fn add_counts(&mut self) {
+        for (k, s) in self.src.iter().enumerate() {
+            if matches!(s, Source::Count) {
+                self.since_row[k] += self.cur[k];
+                self.totals[k] += self.cur[k];
+            }
+        }
+    }
+
+    /// The model has settled: no more events at later steps.
+    fn settle(&mut self) {
+        for (k, s) in self.src.iter().enumerate() {
+            if matches!(s, Source::Count) {
+                self.cur[k] = 0.0;
+            }
+        }
+    }
+
+    /// Each selected metric at the last step (a ratio over the last step).
+    fn last(&self, sel: &[usize]) -> Vec<f64> {
+        sel.iter()
+            .map(|&k| value(&self.src, &self.cur, &self.cur, k))
+            .collect()
+    }
+
+    /// Each selected count and ratio over the whole run (NaN for levels).
+    fn run_totals(&self, sel: &[usize]) -> Vec<f64> {
+        sel.iter()
+            .map(|&k| match self.src[k] {
+                Source::Level => f64::NAN,
+                _ => value(&self.src, &self.cur, &self.totals, k),
+            })
+            .collect()
+    }
+}
+
+/// teams.csv's rows of a run, formatted as they are observed (none when
+/// teams.csv is not written).
+struct TeamRows<'a> {
+    on: bool,
+    layout: &'a Layout,
+    /// run_id, point, replicate, seed.
+    id: [u64; 4],
+    swept: Vec<&'a crate::param::Value>,
+    cols: usize,
+    values: Vec<f64>,
+    bytes: Vec<u8>,
+}
+
+impl TeamRows<'_> {
+    /// Observes the teams at `step` and formats their rows.
+    fn record(&mut self, sim: &mut dyn Simulation, step: u64) {
+        if self.on {
+            self.values.clear();
+            sim.observe_teams(&mut self.values);
+            teams::format_rows(
+                self.layout,
+                self.id,
+                &self.swept,
+                step,
+                &self.values,
+                self.cols,
+                &mut self.bytes,
+            );
+        }
+    }
 }

@@ -20,21 +20,18 @@
 //! output folder is then left as it was (or not made at all).
 
 mod manifest;
+mod merged;
 mod rows;
+mod write;
 
 use std::path::{Path, PathBuf};
 
-use serde::ser::{SerializeMap, SerializeSeq};
-use serde_json::{Map, Value};
-
 use crate::error::Error;
-use crate::output::manifest::{self as out_manifest, Rows};
-use crate::output::summary::SummaryCsv;
-use crate::output::{RunRecord, Sink, Staging, runs, teams, timeseries};
+use crate::output::{Rows, Staging};
 
-use manifest::{Input, Plan};
+use manifest::Input;
 pub use manifest::{MAX_MANIFEST_BYTES, MAX_SHARDS};
-use rows::{RunIds, RunRows, ShardFile, ShardFiles};
+use rows::ShardFiles;
 
 /// How to merge.
 #[derive(Clone, Debug)]
@@ -103,7 +100,7 @@ impl MadeDirs {
 /// far are removed, and so is the output folder if this merge made it.
 pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeReport, Error> {
     let mut input = manifest::collect(dirs, opts.partial)?;
-    let mut files = open_files(&input)?;
+    let mut files = write::open_shards(&input.plan, &input.shards)?;
     let made = MadeDirs::before(&opts.out_dir);
     let result = write(&mut input, &mut files, opts);
     if result.is_err() {
@@ -112,281 +109,26 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeReport, Error
     result
 }
 
-/// Opens every complete shard's files, checking their headers.
-fn open_files(input: &Input) -> Result<Vec<ShardFiles>, Error> {
-    let plan = &input.plan;
-    let ts_header = timeseries::header(&plan.layout);
-    let runs_header = runs::header(&plan.layout);
-    let teams_header = teams::header(&plan.layout);
-    input
-        .shards
-        .iter()
-        .map(|s| {
-            let open = |name: &str, header: &[String]| {
-                ShardFile::open(&s.dir, name, header, plan.max_record)
-            };
-            Ok(ShardFiles {
-                index: s.index,
-                ts: open("timeseries.csv", &ts_header)?,
-                runs: open("runs.csv", &runs_header)?,
-                teams: if plan.teams {
-                    Some(open("teams.csv", &teams_header)?)
-                } else {
-                    None
-                },
-                last_run: None,
-            })
-        })
-        .collect()
-}
-
-/// Writes the merged folder (staged, renamed at the end).
+/// Writes the merged folder (staged, renamed at the end): every run's
+/// rows, each shard's files checked to their end, then the manifest.
 fn write(
     input: &mut Input,
     files: &mut [ShardFiles],
     opts: &MergeOptions,
 ) -> Result<MergeReport, Error> {
-    let plan = &mut input.plan;
     let mut staging = Staging::prepare(&opts.out_dir, opts.force)?;
-    let dir = opts.out_dir.clone();
-    let io = |name: &str| {
-        let path = dir.join(name);
-        move |e: std::io::Error| Error::io(path, e)
-    };
-    let e = |name: &'static str| {
-        let path = dir.join(name);
-        move |err: csv::Error| Error::io(path, std::io::Error::other(err))
-    };
-    let writer = |staging: &mut Staging, name: &'static str| -> Result<_, Error> {
-        let w = staging.create(name)?;
-        Ok(csv::WriterBuilder::new().has_headers(false).from_writer(w))
-    };
-    let mut ts_out = if plan.write_timeseries {
-        Some(writer(&mut staging, "timeseries.csv")?)
-    } else {
-        None
-    };
-    let mut teams_out = if plan.teams {
-        Some(writer(&mut staging, "teams.csv")?)
-    } else {
-        None
-    };
-    let mut runs_out = writer(&mut staging, "runs.csv")?;
-    let mut summary = SummaryCsv::new(staging.create("summary.csv")?, &plan.layout, true)
-        .map_err(io("summary.csv"))?;
-    // The headers, as checked against the manifest (every shard has them).
-    if let Some(first) = files.first() {
-        if let Some(w) = &mut ts_out {
-            w.write_byte_record(&first.ts.header)
-                .map_err(|x| e("timeseries.csv")(x))?;
-        }
-        if let (Some(w), Some(t)) = (&mut teams_out, &first.teams) {
-            w.write_byte_record(&t.header)
-                .map_err(|x| e("teams.csv")(x))?;
-        }
-        runs_out
-            .write_byte_record(&first.runs.header)
-            .map_err(|x| e("runs.csv")(x))?;
-    }
-
-    // Runs in order: round r holds run r * count + i of each shard i.
-    let mut rows = Rows::default();
-    let mut run_rows = RunRows::default();
-    let mut rec = RunRecord::default();
-    let mut fmt = crate::output::format::NumFmt::new();
-    let mut merged_runs = 0u64;
-    let count = plan.count;
-    for round in 0u64.. {
-        let mut any = false;
-        for s in files.iter_mut() {
-            let Some(run) = round
-                .checked_mul(count)
-                .and_then(|r| r.checked_add(s.index))
-                .filter(|&r| r < plan.runs)
-            else {
-                continue;
-            };
-            any = true;
-            let id = RunIds::of(plan, run);
-            rows::read_run(plan, s, &id, &mut fmt, &mut run_rows)?;
-            runs_out
-                .write_byte_record(&run_rows.runs)
-                .map_err(|x| e("runs.csv")(x))?;
-            rows.runs += 1;
-            if let Some(w) = &mut teams_out {
-                for r in run_rows.teams.as_slice() {
-                    w.write_byte_record(r).map_err(|x| e("teams.csv")(x))?;
-                }
-                *rows.teams.get_or_insert(0) += run_rows.teams.as_slice().len() as u64;
-            }
-            rec.point = id.point;
-            std::mem::swap(&mut rec.swept, &mut run_rows.swept);
-            std::mem::swap(&mut rec.steps, &mut run_rows.steps);
-            std::mem::swap(&mut rec.rows, &mut run_rows.values);
-            summary.write_run(&rec).map_err(|x| io("summary.csv")(x))?;
-            if let Some(w) = &mut ts_out {
-                for r in run_rows.ts.as_slice() {
-                    w.write_byte_record(r).map_err(|x| e("timeseries.csv")(x))?;
-                }
-                *rows.timeseries.get_or_insert(0) += run_rows.ts.as_slice().len() as u64;
-            }
-            merged_runs += 1;
-        }
-        if !any {
-            break;
-        }
-    }
-    for s in files.iter() {
-        s.ts.check_done(s.last_run)?;
-        s.runs.check_done(s.last_run)?;
-        if let Some(t) = &s.teams {
-            t.check_done(s.last_run)?;
-        }
-    }
-    if let Some(w) = &mut ts_out {
-        w.flush().map_err(io("timeseries.csv"))?;
-        rows.timeseries.get_or_insert(0);
-    }
-    if let Some(w) = &mut teams_out {
-        w.flush().map_err(io("teams.csv"))?;
-        rows.teams.get_or_insert(0);
-    }
-    runs_out.flush().map_err(io("runs.csv"))?;
-    rows.summary = summary.finish().map_err(io("summary.csv"))?;
-    drop((ts_out, teams_out, runs_out, summary));
-
-    // The manifest: the shards' description of the experiment, with what
-    // this merge wrote.
-    let mut m = std::mem::take(&mut input.reference);
-    m.remove("shard");
-    m.remove("stopped");
-    m.remove("sessions");
-    m.insert(
-        "command_line".into(),
-        Value::from(opts.command_line.clone()),
-    );
-    m.insert("runs".into(), Value::from(plan.runs));
-    m.insert("runs_written".into(), Value::from(merged_runs));
-    m.insert("complete".into(), Value::Bool(input.missing.is_empty()));
-    m.insert("started".into(), Value::from(input.started.clone()));
-    m.insert(
-        "finished".into(),
-        Value::from(out_manifest::timestamp(std::time::SystemTime::now())),
-    );
-    m.insert("elapsed_seconds".into(), Value::from(input.elapsed));
-    m.insert(
-        "rows".into(),
-        serde_json::to_value(&rows).unwrap_or_default(),
-    );
-    m.insert(
-        "merged".into(),
-        serde_json::json!({
-            "shards": count,
-            "missing": input.missing,
-            "from": input.shards.iter().map(|s| serde_json::json!({
-                "shard": s.index,
-                "path": s.dir.display().to_string(),
-                "runs": s.runs,
-                "threads": s.threads,
-                "elapsed_seconds": s.elapsed_seconds,
-            })).collect::<Vec<_>>(),
-        }),
-    );
-    let out = ManifestOut {
-        map: &m,
-        points: PointParameters {
-            plan,
-            listed: input.list_points,
-            manifest: &m,
-        },
-    };
-    let mut w = staging.create("manifest.json")?;
-    serde_json::to_writer_pretty(&mut w, &out)
-        .map_err(|err| Error::io(dir.join("manifest.json"), err.into()))?;
-    std::io::Write::write_all(&mut w, b"\n").map_err(io("manifest.json"))?;
-    std::io::Write::flush(&mut w).map_err(io("manifest.json"))?;
-    drop(w);
+    let mut outputs = write::Outputs::create(&mut staging, &input.plan)?;
+    let merged_runs = write::copy_runs(&mut input.plan, files, &mut outputs)?;
+    let rows = outputs.finish()?;
+    merged::write_manifest(&mut staging, input, opts, &rows, merged_runs)?;
     staging.commit()?;
     Ok(MergeReport {
         out_dir: opts.out_dir.clone(),
-        shards: count,
+        shards: input.plan.count,
         merged: input.shards.iter().map(|s| s.index).collect(),
         missing: std::mem::take(&mut input.missing),
         runs: merged_runs,
-        runs_total: plan.runs,
+        runs_total: input.plan.runs,
         rows,
     })
-}
-
-/// The merged manifest: `map` with `point_parameters` in its place (keys
-/// in order), written one point at a time.
-struct ManifestOut<'a> {
-    map: &'a Map<String, Value>,
-    points: PointParameters<'a>,
-}
-
-impl serde::Serialize for ManifestOut<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        const KEY: &str = "point_parameters";
-        let mut m = s.serialize_map(Some(self.map.len() + 1))?;
-        let mut pending = true;
-        for (k, v) in self.map {
-            if pending && k.as_str() > KEY {
-                m.serialize_entry(KEY, &self.points)?;
-                pending = false;
-            }
-            m.serialize_entry(k, v)?;
-        }
-        if pending {
-            m.serialize_entry(KEY, &self.points)?;
-        }
-        m.end()
-    }
-}
-
-/// Every point's parameters, as the engine lists them (null above
-/// `MAX_LISTED_POINTS` points): the base parameters with the point's
-/// swept values.
-struct PointParameters<'a> {
-    plan: &'a Plan,
-    listed: bool,
-    /// The manifest holding `base_parameters` and `sweep`.
-    manifest: &'a Map<String, Value>,
-}
-
-impl serde::Serialize for PointParameters<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if !self.listed {
-            return s.serialize_none();
-        }
-        let plan = self.plan;
-        let base = self
-            .manifest
-            .get("base_parameters")
-            .and_then(Value::as_object);
-        let sweep: Vec<&[Value]> = (0..plan.axes.len())
-            .map(|k| {
-                self.manifest
-                    .get("sweep")
-                    .and_then(|a| a.get(k))
-                    .and_then(|a| a.get("values"))
-                    .and_then(Value::as_array)
-                    .map_or(&[][..], Vec::as_slice)
-            })
-            .collect();
-        let mut seq = s.serialize_seq(usize::try_from(plan.points).ok())?;
-        for p in 0..plan.points {
-            let mut params = base.cloned().unwrap_or_default();
-            for (axis, values) in plan.axes.iter().zip(&sweep) {
-                if let Some(v) = values.get(axis.index_at(p)) {
-                    params.insert(axis.path.to_string(), v.clone());
-                }
-            }
-            let mut point = Map::new();
-            point.insert("parameters".into(), Value::Object(params));
-            point.insert("point_id".into(), Value::from(p));
-            seq.serialize_element(&Value::Object(point))?;
-        }
-        seq.end()
-    }
 }

@@ -53,6 +53,17 @@ impl NumFmt {
     }
 }
 
+/// Typical width of a metric value as text, for estimates. Integer
+/// counts are mostly a few digits; reals are written in shortest
+/// round-trip form, typically 4 to 19 characters.
+pub fn typical_width(fmt: Fmt) -> u64 {
+    match fmt {
+        Fmt::Int => 3,
+        Fmt::Bool => 1,
+        Fmt::Float => 16,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

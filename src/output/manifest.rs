@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use super::registry::Rows;
+
 /// Most points whose resolved parameters are listed one by one; larger
 /// sweeps are described by the base parameters and the sweep axes (which
 /// determine every point).
@@ -80,19 +82,6 @@ pub struct ShardInfo {
     pub index: u64,
     /// Number of shards.
     pub count: u64,
-}
-
-/// Data rows written per file.
-#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
-pub struct Rows {
-    /// timeseries.csv (absent when switched off).
-    pub timeseries: Option<u64>,
-    /// teams.csv (absent when not written).
-    pub teams: Option<u64>,
-    /// runs.csv.
-    pub runs: u64,
-    /// summary.csv.
-    pub summary: u64,
 }
 
 /// The manifest.

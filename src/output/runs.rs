@@ -7,7 +7,8 @@ use std::fs::File;
 use std::io::BufWriter;
 
 use crate::model::Fmt;
-use crate::output::format::NumFmt;
+use crate::output::format::{NumFmt, typical_width};
+use crate::output::registry::{CsvFile, Shape, Size};
 use crate::output::{FileState, Layout, RunRecord, Sink, synced_position, write_header};
 
 /// The header of runs.csv.
@@ -25,6 +26,23 @@ pub fn header(layout: &Layout) -> Vec<String> {
     }
     cols.extend(layout.run_columns.iter().map(|c| c.to_string()));
     cols
+}
+
+/// The estimated size of runs.csv.
+pub fn estimate(shape: &Shape, layout: &Layout) -> Size {
+    let width = shape.ids_width
+        + shape.swept_width
+        + layout
+            .metrics
+            .iter()
+            .map(|d| (typical_width(d.fmt) + 1) * if d.agg.has_total() { 2 } else { 1 })
+            .sum::<u64>()
+        + 4 * layout.run_columns.len() as u64;
+    Size {
+        rows: shape.runs,
+        bytes: shape.runs.saturating_mul(width),
+        held_per_run: 0,
+    }
 }
 
 /// Writes runs.csv.
@@ -86,7 +104,7 @@ impl Sink for RunsCsv {
     }
 
     fn file_name(&self) -> &'static str {
-        "runs.csv"
+        CsvFile::Runs.name()
     }
 
     fn checkpoint(&mut self) -> std::io::Result<FileState> {

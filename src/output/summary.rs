@@ -12,6 +12,7 @@ use crate::output::format::NumFmt;
 use crate::output::stats::{TQuantiles, Welford};
 use serde::{Deserialize, Serialize};
 
+use crate::output::registry::{CsvFile, Shape, Size};
 use crate::output::{FileState, Layout, RunRecord, Sink, synced_position, write_header};
 
 /// The header of summary.csv.
@@ -24,6 +25,17 @@ pub fn header(layout: &Layout) -> Vec<String> {
             .map(|s| s.to_string()),
     );
     cols
+}
+
+/// The estimated size of summary.csv: point_id, the swept values, step,
+/// metric name, n and four statistics.
+pub fn estimate(shape: &Shape, _layout: &Layout) -> Size {
+    let width = shape.point_width + shape.swept_width + shape.step_width + 16 + 4 + 4 * 19;
+    Size {
+        rows: shape.summary_rows,
+        bytes: shape.summary_rows.saturating_mul(width),
+        held_per_run: 0,
+    }
 }
 
 /// Writes summary.csv.
@@ -127,7 +139,7 @@ impl Sink for SummaryCsv {
     }
 
     fn file_name(&self) -> &'static str {
-        "summary.csv"
+        CsvFile::Summary.name()
     }
 
     fn checkpoint(&mut self) -> std::io::Result<FileState> {
@@ -155,11 +167,12 @@ impl Sink for SummaryCsv {
             None => None,
             Some(v) => {
                 let p: PointState = serde_json::from_value(v.clone())
-                    .map_err(|e| format!("summary.csv state: {e}"))?;
+                    .map_err(|e| format!("{} state: {e}", self.file_name()))?;
                 let width = p.steps.len() * self.layout.metrics.len();
                 if p.acc.len() != width || p.swept.len() != self.layout.swept.len() {
                     return Err(format!(
-                        "summary.csv state: {} accumulators for {width} values",
+                        "{} state: {} accumulators for {width} values",
+                        self.file_name(),
                         p.acc.len()
                     ));
                 }

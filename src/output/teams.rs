@@ -8,7 +8,8 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-use crate::output::format::NumFmt;
+use crate::output::format::{NumFmt, typical_width};
+use crate::output::registry::{CsvFile, Shape, Size};
 use crate::output::{FileState, Layout, RunRecord, Sink, sync_len, write_header};
 use crate::param::Value;
 
@@ -21,6 +22,30 @@ pub fn header(layout: &Layout) -> Vec<String> {
     cols.extend(layout.swept.iter().map(|s| s.to_string()));
     cols.extend(layout.team_columns.iter().map(|m| m.name.to_string()));
     cols
+}
+
+/// The estimated size of teams.csv; a run's rows are held formatted in
+/// its record until written.
+pub fn estimate(shape: &Shape, layout: &Layout) -> Size {
+    let rows = shape
+        .team_rows_per_replicate
+        .saturating_mul(shape.replicates);
+    let cols: u64 = layout
+        .team_columns
+        .iter()
+        .map(|d| typical_width(d.fmt) + 1)
+        .sum();
+    let width = shape.ids_width + shape.step_width + shape.swept_width + cols;
+    let per_run = if shape.runs == 0 {
+        0
+    } else {
+        rows / shape.runs.max(1)
+    };
+    Size {
+        rows,
+        bytes: rows.saturating_mul(width),
+        held_per_run: per_run.saturating_mul(width),
+    }
 }
 
 /// Appends the CSV lines of one observation: `values` holds one row of
@@ -90,7 +115,7 @@ impl Sink for TeamsCsv {
     }
 
     fn file_name(&self) -> &'static str {
-        "teams.csv"
+        CsvFile::Teams.name()
     }
 
     fn checkpoint(&mut self) -> std::io::Result<FileState> {

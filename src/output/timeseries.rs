@@ -6,7 +6,8 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-use crate::output::format::NumFmt;
+use crate::output::format::{NumFmt, typical_width};
+use crate::output::registry::{CsvFile, Shape, Size};
 use crate::output::{FileState, Layout, RunRecord, Sink, sync_len, write_header};
 
 /// The header of timeseries.csv.
@@ -18,6 +19,23 @@ pub fn header(layout: &Layout) -> Vec<String> {
     cols.extend(layout.swept.iter().map(|s| s.to_string()));
     cols.extend(layout.metrics.iter().map(|m| m.name.to_string()));
     cols
+}
+
+/// The estimated size of timeseries.csv; a run's rows are held formatted
+/// in its record until written.
+pub fn estimate(shape: &Shape, layout: &Layout) -> Size {
+    let metrics_width: u64 = layout
+        .metrics
+        .iter()
+        .map(|d| typical_width(d.fmt) + 1)
+        .sum();
+    let rows = shape.rows_per_replicate.saturating_mul(shape.replicates);
+    let width = shape.ids_width + shape.step_width + shape.swept_width + metrics_width;
+    Size {
+        rows,
+        bytes: rows.saturating_mul(width),
+        held_per_run: shape.max_rows.saturating_mul(width),
+    }
 }
 
 /// Formats a run's rows as CSV lines.
@@ -75,7 +93,7 @@ impl Sink for TimeseriesCsv {
     }
 
     fn file_name(&self) -> &'static str {
-        "timeseries.csv"
+        CsvFile::Timeseries.name()
     }
 
     fn checkpoint(&mut self) -> std::io::Result<FileState> {
