@@ -5,15 +5,16 @@
 use serde_json::{Map, Value};
 
 use crate::model::ModelKind;
-use crate::model::climate::interventions as iv;
+use crate::param::RepeatedTable;
 use crate::scenario::schema::{self, Field, Kind};
 
 use super::{describe, shorten};
 
 /// The schema field a sweep path names, if it can be swept: a parameter
-/// of the model, or `interventions.<index or name>.<key>` of an
-/// intervention the base parameters declare (the column keeps the form
-/// the scenario's `[sweep]` used).
+/// of the model, or `<table>.<index or name>.<key>` of an entry of one of
+/// the model's repeated tables (`[[interventions]]`) that the base
+/// parameters declare (the column keeps the form the scenario's `[sweep]`
+/// used).
 pub(in crate::merge) fn swept_field(
     model: ModelKind,
     path: &str,
@@ -22,29 +23,41 @@ pub(in crate::merge) fn swept_field(
     if let Some(f) = schema::field(model, path) {
         return f.sweepable.then_some(f);
     }
-    let rest = path.strip_prefix("interventions.")?;
+    let (table, rest) = path.split_once('.')?;
+    let t = model.repeated_tables().iter().find(|t| t.key == table)?;
     let (who, key) = rest.split_once('.')?;
     let index: usize = match who.parse::<usize>() {
         Ok(i) if i.to_string() == who => i,
         Ok(_) => return None,
-        // By name: the intervention whose `name` it is (names are unique).
+        // By name: the entry whose name it is (names are unique).
         Err(_) => {
             (0..)
                 .map_while(|i| {
-                    base.get(&format!("interventions.{i}.kind"))
-                        .map(|_| (i, base.get(&format!("interventions.{i}.name"))))
+                    base.get(&format!("{}.{i}.{}", t.key, t.kind_key))
+                        .map(|_| (i, base.get(&format!("{}.{i}.{}", t.key, t.name_key))))
                 })
                 .find(|(_, name)| name.and_then(Value::as_str) == Some(who))?
                 .0
         }
     };
-    let kind = base.get(&format!("interventions.{index}.kind"))?.as_str()?;
-    let spec = iv::spec(kind)?;
-    let template = iv::COMMON
-        .iter()
-        .chain(spec.fields.iter())
-        .find(|f| f.path == key && f.sweepable)?;
-    Some(iv::instance_field(index, template))
+    let full = format!("{}.{index}.{key}", t.key);
+    entry_fields(t, base, index)?
+        .into_iter()
+        .find(|f| f.path == full && f.sweepable)
+}
+
+/// The fields of entry `index` of table `t`, of the kind the base
+/// parameters give it (None without an entry there, or of an unknown
+/// kind).
+fn entry_fields(
+    t: &RepeatedTable,
+    base: &Map<String, Value>,
+    index: usize,
+) -> Option<Vec<&'static Field>> {
+    let kind = base
+        .get(&format!("{}.{index}.{}", t.key, t.kind_key))?
+        .as_str()?;
+    (t.fields)(index, kind)
 }
 
 /// Whether `v` is a value of `kind` (as the scenario loader reads it).
@@ -76,21 +89,20 @@ pub(in crate::merge) fn check_base(
     let mut expected: Vec<(String, Kind)> = schema::fields_for(model)
         .map(|f| (f.path.to_string(), f.kind))
         .collect();
-    for index in 0usize.. {
-        let key = format!("interventions.{index}.kind");
-        let Some(kind) = base.get(&key) else {
-            break;
-        };
-        match kind.as_str().and_then(iv::spec) {
-            Some(spec) => expected.extend(
-                iv::COMMON
-                    .iter()
-                    .chain(spec.fields.iter())
-                    .map(|f| (format!("interventions.{index}.{}", f.path), f.kind)),
-            ),
-            None => {
-                expected.push((key, iv::COMMON[0].kind));
+    for t in model.repeated_tables() {
+        for index in 0usize.. {
+            let key = format!("{}.{index}.{}", t.key, t.kind_key);
+            if !base.contains_key(&key) {
                 break;
+            }
+            match entry_fields(t, base, index) {
+                Some(fields) => {
+                    expected.extend(fields.iter().map(|f| (f.path.to_string(), f.kind)));
+                }
+                None => {
+                    expected.push((key, (t.kind_field)(index).kind));
+                    break;
+                }
             }
         }
     }
